@@ -1,0 +1,38 @@
+"""HTTP API: the Flask app factory wiring blueprints, auth, idempotency and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask
+
+from api import api_keys, auth, cli, clinics, context, health, idempotency, patients, problems
+from api.openapi import CadenceApi
+from config import Settings
+
+BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+) -> Flask:
+    """Build the app for `settings` (default: from the environment); nothing connects yet."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["TESTING"] = settings.testing
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.getLogger("cadence").setLevel(settings.log_level)
+    app.logger.setLevel(settings.log_level)
+
+    context.init_app(app, settings, clock)
+    api = CadenceApi(app)
+    auth.init_app(app)  # before idempotency: the client is the authenticated key
+    idempotency.init_app(app)
+    problems.register(app)  # after CadenceApi: replaces flask-smorest's handler
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,87 @@
+"""Bearer-key authentication, role checks, clinic tenancy and the audit actor."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, g, request
+
+from api.context import cadence
+from api.problems import ApiProblem
+from scheduler.errors import NotFound
+from scheduler.services.api_keys import ApiKeyView, Role, authenticate
+from scheduler.services.common import Actor, Scope
+
+API_PREFIX = "/api/v1"
+MAX_ACTOR = 200
+F = TypeVar("F", bound=Callable[..., Any])
+
+READ_ROLES = (Role.BOOKING_SYSTEM, Role.PHYSIOTHERAPIST, Role.FRONT_DESK)
+ANY_ROLE = (Role.ADMIN, *READ_ROLES)
+
+
+def _unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _authenticate() -> None:
+    if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("An `Authorization: Bearer <api key>` header is required.")
+    key = authenticate(cadence().uow(), token.strip())
+    if key is None:
+        raise _unauthorized("The API key is unknown or revoked.")
+    actor = request.headers.get("X-Actor", "").strip() or None
+    if actor is not None and (len(actor) > MAX_ACTOR or not actor.isprintable()):
+        raise ApiProblem(422, "X-Actor is too long or not printable.", slug="validation-failed",
+                         errors={"X-Actor": [f"At most {MAX_ACTOR} printable characters."]})
+    g.api_key = key
+    g.actor = Actor(key_id=key.id, name=actor)
+
+
+def init_app(app: Flask) -> None:
+    """Authenticate every /api/v1 request before anything else runs."""
+    app.before_request(_authenticate)
+
+
+def current_key() -> ApiKeyView:
+    return g.api_key  # type: ignore[no-any-return]
+
+
+def actor() -> Actor:
+    """Who is calling, for the audit trail (key id + X-Actor)."""
+    return g.actor  # type: ignore[no-any-return]
+
+
+def scope() -> Scope:
+    """Clinic ids the caller may see; None for admin keys (all clinics)."""
+    key = current_key()
+    return None if key.all_clinics else frozenset(key.clinic_ids)
+
+
+def ensure_visible(clinic_id: str, kind: str, object_id: str) -> None:
+    """Tenancy: an object of a clinic outside the key's scope is a 404, never a 403."""
+    key = current_key()
+    if not key.all_clinics and clinic_id not in key.clinic_ids:
+        raise NotFound(kind, object_id)
+
+
+def requires(*roles: Role) -> Callable[[F], F]:
+    """Allow the view only to keys with one of `roles` (else 403); put it under @blp.route."""
+    allowed = frozenset(roles)
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_key().role not in allowed:
+                raise ApiProblem(403, "This API key's role may not make this call.",
+                                 slug="forbidden")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,56 @@
+"""flask-smorest Api configured for OpenAPI 3.1, bearer auth and problem+json errors."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from api.problems import PROBLEM_JSON
+from api.schemas import ProblemSchema
+
+SPEC_CONFIG: dict[str, Any] = {
+    "API_TITLE": "IMS Cadence",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    # The docs page loads Swagger UI from a CDN in the reader's browser (nothing is vendored).
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "API_SPEC_OPTIONS": {
+        "security": [{"bearerAuth": []}],
+        "info": {
+            "description": "Treatment-frequency scheduling for IMS / dry needling. "
+            "Errors are RFC 9457 application/problem+json.",
+        },
+    },
+}
+
+
+class CadenceApi(Api):
+    """Api whose documented error responses are problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask) -> None:
+        for key, value in SPEC_CONFIG.items():
+            app.config.setdefault(key, value)
+        super().__init__(app)
+        self.spec.components.security_scheme(
+            "bearerAuth", {"type": "http", "scheme": "bearer"}
+        )
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not 100 <= status < 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)

@@ -1,0 +1,1 @@
+"""Application core: persistence, services, calendar and jobs (no Flask, no marshmallow)."""

@@ -1,0 +1,149 @@
+"""API key services: issue (secret shown once), authenticate, list and revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from scheduler.db import UnitOfWork
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.ids import new_id
+from scheduler.models import ApiKey, Clinic
+from scheduler.services import audit
+from scheduler.services.common import Actor, Page, paginate
+
+KEY_PREFIX = "ims"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    BOOKING_SYSTEM = "booking_system"
+    PHYSIOTHERAPIST = "physiotherapist"
+    FRONT_DESK = "front_desk"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    id: str
+    name: str
+    role: Role
+    prefix: str
+    clinic_ids: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def all_clinics(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A new key: its record and the secret, which is never retrievable again."""
+
+    api_key: ApiKeyView
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _view(row: ApiKey) -> ApiKeyView:
+    return ApiKeyView(
+        id=row.id, name=row.name, role=Role(row.role), prefix=row.prefix,
+        clinic_ids=tuple(sorted(c.id for c in row.clinics)),
+        created_at=row.created_at, revoked_at=row.revoked_at,
+    )
+
+
+def _snapshot(view: ApiKeyView) -> dict[str, object]:
+    return {"id": view.id, "name": view.name, "role": str(view.role),
+            "clinic_ids": list(view.clinic_ids),
+            "revoked_at": view.revoked_at.isoformat() if view.revoked_at else None}
+
+
+def create_api_key(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    role: str,
+    clinic_ids: Iterable[str] = (),
+    actor: Actor,
+    now: datetime,
+) -> IssuedKey:
+    """Issue a key; admin keys see every clinic, others need at least one existing clinic."""
+    wanted = sorted(set(clinic_ids))
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Must not be blank."]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [f"Must be one of: {', '.join(r.value for r in Role)}."]
+    elif role == Role.ADMIN and wanted:
+        errors["clinic_ids"] = ["Admin keys are not scoped to clinics; leave this empty."]
+    elif role != Role.ADMIN and not wanted:
+        errors["clinic_ids"] = ["At least one clinic is required for this role."]
+    with uow:
+        clinics = list(uow.session.scalars(select(Clinic).where(Clinic.id.in_(wanted))))
+        missing = sorted(set(wanted) - {c.id for c in clinics})
+        if missing:
+            errors.setdefault("clinic_ids", []).append(f"Unknown clinic(s): {', '.join(missing)}.")
+        if errors:
+            raise ValidationFailed(errors)
+        prefix = secrets.token_hex(6)
+        secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        row = ApiKey(id=new_id("key"), name=name.strip(), role=role, prefix=prefix,
+                     key_hash=_hash(secret), created_at=now, revoked_at=None, clinics=clinics)
+        uow.session.add(row)
+        uow.flush()
+        view = _view(row)
+        audit.record(uow.session, at=now, actor=actor, action="api_key.created",
+                     after=_snapshot(view))
+        uow.commit()
+        return IssuedKey(api_key=view, secret=secret)
+
+
+def authenticate(uow: UnitOfWork, presented: str) -> ApiKeyView | None:
+    """The live key matching `presented`, or None (unknown, malformed or revoked)."""
+    parts = presented.split("_", 2)  # the secret part may itself contain "_"
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    with uow:
+        row = uow.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+        if row is None or row.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(row.key_hash, _hash(presented)):
+            return None
+        return _view(row)
+
+
+def list_api_keys(
+    uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None
+) -> Page[ApiKeyView]:
+    """Every key, revoked ones included, oldest first."""
+    with uow:
+        return paginate(uow.session, select(ApiKey), ApiKey, limit=limit, cursor=cursor,
+                        convert=_view)
+
+
+def revoke_api_key(uow: UnitOfWork, key_id: str, *, actor: Actor, now: datetime) -> ApiKeyView:
+    """Revoke at once; revoking a revoked key changes nothing."""
+    with uow:
+        row = uow.session.get(ApiKey, key_id)
+        if row is None:
+            raise NotFound("api key", key_id)
+        if row.revoked_at is None:
+            before = _view(row)
+            row.revoked_at = now
+            uow.flush()
+            audit.record(uow.session, at=now, actor=actor, action="api_key.revoked",
+                         before=_snapshot(before), after=_snapshot(_view(row)))
+            uow.commit()
+        return _view(row)

@@ -1,0 +1,93 @@
+"""API fixtures: clinics and bearer headers for each role, built through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from scheduler.db import UnitOfWork
+from scheduler.services import api_keys, clinics
+from scheduler.services.clinics import ClinicView
+from scheduler.services.common import Actor
+
+Headers = dict[str, str]
+SETUP = Actor(key_id=None, name="test-setup")
+
+
+@pytest.fixture
+def make_clinic(uow_factory: Callable[[], UnitOfWork], now: datetime) -> Callable[..., ClinicView]:
+    def build(**overrides: Any) -> ClinicView:
+        values: dict[str, Any] = {
+            "name": "Kits Physio", "timezone": "America/Vancouver",
+            "open_weekdays": [0, 1, 2, 3, 4], "holiday_region": "CA-BC",
+        }
+        values.update(overrides)
+        return clinics.create_clinic(uow_factory(), **values, actor=SETUP, now=now)
+
+    return build
+
+
+@pytest.fixture
+def make_headers(uow_factory: Callable[[], UnitOfWork], now: datetime) -> Callable[..., Headers]:
+    """make_headers(role, *clinic_ids) -> {"Authorization": "Bearer <new key>"}."""
+
+    def build(role: str, *clinic_ids: str) -> Headers:
+        issued = api_keys.create_api_key(uow_factory(), name=f"{role} key", role=role,
+                                         clinic_ids=clinic_ids, actor=SETUP, now=now)
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+    return build
+
+
+@pytest.fixture
+def clinic(make_clinic: Callable[..., ClinicView]) -> ClinicView:
+    return make_clinic()
+
+
+@pytest.fixture
+def other_clinic(make_clinic: Callable[..., ClinicView]) -> ClinicView:
+    return make_clinic(name="Other Clinic", timezone="America/Toronto", holiday_region="CA-ON")
+
+
+@pytest.fixture
+def admin(make_headers: Callable[..., Headers]) -> Headers:
+    return make_headers("admin")
+
+
+@pytest.fixture
+def booking(make_headers: Callable[..., Headers], clinic: ClinicView) -> Headers:
+    return make_headers("booking_system", clinic.id)
+
+
+@pytest.fixture
+def physio(make_headers: Callable[..., Headers], clinic: ClinicView) -> Headers:
+    return make_headers("physiotherapist", clinic.id)
+
+
+@pytest.fixture
+def front_desk(make_headers: Callable[..., Headers], clinic: ClinicView) -> Headers:
+    return make_headers("front_desk", clinic.id)
+
+
+@pytest.fixture
+def other_booking(make_headers: Callable[..., Headers], other_clinic: ClinicView) -> Headers:
+    return make_headers("booking_system", other_clinic.id)
+
+
+def _assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= body.keys()
+    assert set(body) <= {"type", "title", "status", "detail", "errors"}
+    return body
+
+
+@pytest.fixture
+def problem() -> Callable[[Any, int], dict[str, Any]]:
+    """problem(response, status): asserts an RFC 9457 body with that status and returns it."""
+    return _assert_problem

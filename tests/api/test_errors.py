@@ -1,0 +1,78 @@
+"""Every error is RFC 9457 problem+json: unknown paths, methods, bad JSON, validation, crashes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+
+from scheduler.services.clinics import ClinicView
+
+
+def test_an_unknown_path_outside_the_api_is_a_404_problem(client, problem) -> None:
+    body = problem(client.get("/nowhere"), 404)
+    assert body["type"] == "about:blank" and body["title"] == "Not Found"
+
+
+def test_an_unknown_api_path_is_a_404_problem_for_a_known_key(client, admin, problem) -> None:
+    problem(client.get("/api/v1/nowhere", headers=admin), 404)
+
+
+def test_an_unknown_api_path_without_a_key_is_401_not_a_hint(client, problem) -> None:
+    problem(client.get("/api/v1/nowhere"), 401)
+
+
+def test_a_wrong_method_is_405_with_allow(client, admin, problem) -> None:
+    response = client.put("/api/v1/clinics", headers=admin, json={})
+    problem(response, 405)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_malformed_json_is_400(client, admin, problem) -> None:
+    response = client.post("/api/v1/clinics", headers=admin, data="{not json",
+                           content_type="application/json")
+    assert "errors" not in problem(response, 400)
+
+
+def test_validation_errors_are_422_per_field_and_unknown_fields_are_rejected(
+    client, admin, problem
+) -> None:
+    response = client.post("/api/v1/clinics", headers=admin, json={
+        "name": "", "timezone": "UTC", "open_weekdays": [0, 9], "colour": "blue",
+    })
+    body = problem(response, 422)
+    assert set(body["errors"]) == {"name", "open_weekdays.1", "colour"}
+    assert body["errors"]["colour"] == ["Unknown field."]
+
+
+def test_wrong_types_are_422(client, admin, problem) -> None:
+    response = client.post("/api/v1/clinics", headers=admin, json={
+        "name": 3, "timezone": "UTC", "open_weekdays": ["1"], "closures": ["2026-13-01"],
+    })
+    assert set(problem(response, 422)["errors"]) == {"name", "open_weekdays.0", "closures.0"}
+
+
+def test_a_json_array_body_is_422(client, admin, problem) -> None:
+    problem(client.post("/api/v1/clinics", headers=admin, json=[1, 2]), 422)
+
+
+def test_invalid_query_parameters_are_422(client, admin, problem) -> None:
+    for query in ("limit=0", "limit=201", "limit=x", "colour=blue", "cursor=%21%21"):
+        problem(client.get(f"/api/v1/clinics?{query}", headers=admin), 422)
+
+
+def test_an_unhandled_exception_is_a_bare_500_without_details(
+    app: Flask, admin, problem, caplog: pytest.LogCaptureFixture, clinic: ClinicView
+) -> None:
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("patient Jane Doe MRN-77 broke it")
+
+    with caplog.at_level(logging.ERROR, logger="cadence.api"):
+        response = app.test_client().get("/api/v1/boom", headers=admin)
+    body = problem(response, 500)
+    assert "Jane" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert "RuntimeError" in caplog.text and "Jane" not in caplog.text
+    assert body["type"].endswith(":internal")

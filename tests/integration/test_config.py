@@ -1,0 +1,51 @@
+"""Settings from the environment: typed coercion and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import DEFAULT_DATABASE_URL, Settings, SettingsError, is_memory_sqlite
+
+
+def test_defaults_use_a_sqlite_file_under_instance() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert DEFAULT_DATABASE_URL.endswith("/instance/cadence.db")
+    assert (settings.port, settings.log_level, settings.scheduler_enabled) == (8000, "INFO", False)
+
+
+def test_values_are_coerced() -> None:
+    settings = Settings.from_env({
+        "DATABASE_URL": "postgresql+psycopg://u@h/db", "PORT": "9001", "LOG_LEVEL": "debug",
+        "SCHEDULER_ENABLED": "yes", "IDEMPOTENCY_TTL_HOURS": "48",
+    })
+    assert settings == Settings(database_url="postgresql+psycopg://u@h/db", port=9001,
+                                log_level="DEBUG", scheduler_enabled=True,
+                                idempotency_ttl_hours=48)
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"SCHEDULER_ENABLED": "maybe"}, "SCHEDULER_ENABLED"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"DATABASE_URL": "sqlite://"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_variable(environ: dict, variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env(environ)
+
+
+def test_in_memory_sqlite_is_allowed_only_when_testing() -> None:
+    assert Settings.from_env({"DATABASE_URL": "sqlite://", "CADENCE_TESTING": "1"}).testing
+    assert is_memory_sqlite("sqlite:///file:x?mode=memory&uri=true")
+    assert not is_memory_sqlite("sqlite:////tmp/x.db")
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        Settings().port = 1  # type: ignore[misc]
