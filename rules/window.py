@@ -1,0 +1,163 @@
+"""The next-visit window and the series (rules.md 'The next-visit window'), on open days."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from .decision import Explanation
+from .errors import CalendarError
+from .ruleset import Ruleset
+from .state import PlanState
+from .values import Frequency, Status, VisitKind, WindowState
+
+IsOpen = Callable[[date], bool]
+HORIZON_DAYS = 366
+REVIEW_WITHIN = Fraction(7)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A proposal: the visit kind and its earliest / target / latest open days."""
+
+    kind: VisitKind | None
+    earliest: date | None
+    target: date | None
+    latest: date | None
+    state: WindowState
+    extended: bool
+    interval_days: float | None
+    reasons: tuple[Explanation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"kind": str(self.kind) if self.kind else None, "earliest": iso(self.earliest),
+                "target": iso(self.target), "latest": iso(self.latest),
+                "state": str(self.state), "extended": self.extended,
+                "reasons": [r.to_dict() for r in self.reasons]}
+
+
+def round_half_up(x: Fraction) -> int:
+    return math.floor(x + Fraction(1, 2))
+
+
+def in_force(state: PlanState, on: date) -> Frequency:
+    """The override's frequency through its `until` date, else the computed one."""
+    o = state.override
+    return o.frequency if o is not None and on <= o.until else state.computed
+
+
+def bounds(anchor: date, interval: Fraction, min_gap: int, rs: Ruleset) -> tuple[date, date, date]:
+    """Raw bounds after a session on `anchor`; target and latest never fall before earliest."""
+    earliest = max(min_gap, math.floor(rs.early * interval))
+    target = max(earliest, round_half_up(interval))
+    latest = max(target, math.ceil(rs.late * interval))
+    return tuple(anchor + timedelta(days=d) for d in (earliest, target, latest))  # type: ignore
+
+
+def on_calendar(earliest: date, target: date, latest: date,
+                is_open: IsOpen) -> tuple[date, date, date, bool]:
+    """Earliest forward, latest back, target to the nearest open day between (earlier on a
+    tie); with no open day left, latest moves to the first open day on or after earliest."""
+    e = _step_to_open(earliest, 1, is_open)
+    lt = _step_to_open(latest, -1, is_open)
+    if lt < e:
+        return e, e, e, True
+    for d in range(HORIZON_DAYS):
+        for cand in (target - timedelta(days=d), target + timedelta(days=d)):
+            if e <= cand <= lt and is_open(cand):
+                return e, cand, lt, False
+    return e, e, lt, False  # unreachable: e itself is open and inside the window
+
+
+def _step_to_open(day: date, step: int, is_open: IsOpen) -> date:
+    for _ in range(HORIZON_DAYS):
+        if is_open(day):
+            return day
+        day += timedelta(days=step)
+    raise CalendarError("calendar", f"no open day within {HORIZON_DAYS} days of {day}")
+
+
+def next_window(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen) -> Window:
+    """The next visit proposed as of clinic-local date `on`.
+
+    Needling after a session: the formulas of rules.md anchored at the last session. Before
+    the first session: from the activation date. An assessment (no consent) is proposed from
+    the plan's start date and a review (on hold) from the day the hold began, each within a
+    week; a discharged plan proposes nothing.
+    """
+    if state.status is Status.DISCHARGED:
+        return Window(None, None, None, None, WindowState.NONE, False, None, (Explanation(
+            "window.none", "Plan discharged: no visit proposed.", {}),))
+    freq = in_force(state, on)
+    interval = freq.interval
+    if state.status is Status.ON_HOLD or state.consent_at is None:
+        review = state.status is Status.ON_HOLD
+        kind = VisitKind.REVIEW if review else VisitKind.ASSESSMENT
+        anchor = (state.hold_date or on) if review else state.start_date
+        raw = (anchor, anchor, anchor + timedelta(days=math.ceil(REVIEW_WITHIN)))
+        why = Explanation(f"window.{kind}", f"{kind.capitalize()} proposed from {anchor}, "
+                          f"within {REVIEW_WITHIN} days.", {"anchor": anchor.isoformat()})
+        interval = REVIEW_WITHIN
+    elif state.last_session_date is None:
+        kind, anchor = VisitKind.NEEDLING, state.activation_date or state.start_date
+        raw = (anchor, anchor, anchor + timedelta(days=math.ceil(interval)))
+        why = Explanation("window.first_session", f"No session yet: first needling from the "
+                          f"activation date {anchor}, at {freq.text()}.",
+                          {"anchor": anchor.isoformat(), "interval_days": float(interval)})
+    else:
+        kind, anchor = VisitKind.NEEDLING, state.last_session_date
+        raw = bounds(anchor, interval, state.min_gap_days, rs)
+        why = Explanation("window.after_session", f"Last session on {anchor}, {freq.text()} "
+                          f"(every {float(interval):g} days): earliest +{(raw[0] - anchor).days},"
+                          f" target +{(raw[1] - anchor).days}, latest +{(raw[2] - anchor).days}"
+                          f" days (minimum gap {state.min_gap_days}).",
+                          {"anchor": anchor.isoformat(), "interval_days": float(interval),
+                           "min_gap_days": state.min_gap_days,
+                           "early_factor": rs.window_early_factor,
+                           "late_factor": rs.window_late_factor})
+    e, t, lt, extended = on_calendar(*raw, is_open)
+    reasons = [why]
+    if (e, t, lt) != raw:
+        reasons.append(Explanation("window.calendar", f"Moved to open days: {e} / {t} / {lt}.",
+                                   {"raw": [d.isoformat() for d in raw]}))
+    if extended:
+        reasons.append(Explanation("window.extended", "No open day was left inside the window:"
+                                   f" latest moved to {lt}.", {}))
+    return Window(kind, e, t, lt, _state(state, on, e, lt, interval), extended,
+                  float(interval), tuple(reasons))
+
+
+def _state(state: PlanState, on: date, earliest: date, latest: date,
+           interval: Fraction) -> WindowState:
+    if any(day >= on for _, day in state.booked):
+        return WindowState.BOOKED
+    if on < earliest:
+        return WindowState.UPCOMING
+    if on <= latest:
+        return WindowState.DUE
+    if (on - latest).days <= interval:  # lapsed only after latest + I (a recall)
+        return WindowState.OVERDUE
+    return WindowState.LAPSED
+
+
+def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
+           count: int) -> list[tuple[date, date, date]]:
+    """The next `count` (target, earliest, latest), each chained from the previous target as
+    if the visit happens then. Only needling chains; an assessment or review is one item."""
+    window = next_window(state, rs, on, is_open)
+    if window.kind is None or count < 1:
+        return []
+    items = [(window.target, window.earliest, window.latest)]
+    if window.kind is not VisitKind.NEEDLING:
+        return items
+    interval = in_force(state, on).interval
+    while len(items) < count:
+        e, t, lt, _ = on_calendar(*bounds(items[-1][0], interval, state.min_gap_days, rs),
+                                  is_open)
+        items.append((t, e, lt))
+    return items  # type: ignore[return-value]
