@@ -8,11 +8,26 @@ from datetime import datetime
 
 from flask import Flask
 
-from api import api_keys, auth, cli, clinics, context, health, idempotency, patients, problems
+from api import (
+    admin_reads,
+    api_keys,
+    auth,
+    cli,
+    clinics,
+    context,
+    health,
+    idempotency,
+    patients,
+    plan_items,
+    plans,
+    problems,
+    proposals,
+)
 from api.openapi import CadenceApi
 from config import Settings
 
-BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp)
+BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
+              admin_reads.blp)
 
 
 def create_app(

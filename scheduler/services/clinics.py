@@ -22,11 +22,11 @@ from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, PreconditionFailed, ValidationFailed
 from scheduler.ids import new_id
 from scheduler.models import Clinic, Ruleset
-from scheduler.services import audit
+from scheduler.services import audit, rulesets
 from scheduler.services.common import Actor, Page, Scope, in_scope, paginate
 
 DEFAULT_RULESET = "ims-default@1"
-BUILTIN_RULESETS = frozenset({DEFAULT_RULESET})  # seeded lazily by the rules package
+BUILTIN_RULESETS = frozenset(rulesets.BUILTIN)  # ims-default@1, from the rules package
 RULESET_ID = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]{0,79})@(?P<version>[1-9][0-9]{0,8})$")
 EDITABLE = frozenset({"name", "timezone", "open_weekdays", "holiday_region", "closures", "ruleset"})
 

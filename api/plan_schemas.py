@@ -1,0 +1,240 @@
+"""Marshmallow schemas of plans, actions, reports, visits, windows and decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.schemas import StrictSchema
+
+PHASES = ("initial", "middle", "maintenance")
+STATUSES = ("assessment_pending", "active", "on_hold", "discharged")
+VISIT_KINDS = ("assessment", "needling", "review")
+VISIT_STATUSES = ("booked", "attended", "cancelled", "no_show")
+STRICT_BOOL = {"truthy": {True}, "falsy": {False}}
+
+
+def score(low: int, high: int, **kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), **kw)
+
+
+def text(max_len: int, **kw: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+class FrequencySchema(StrictSchema):
+    """FHIR Timing style: `frequency` visits per `period` `period_unit`."""
+
+    frequency = score(1, 52, required=True)
+    period = score(1, 52, required=True)
+    period_unit = fields.String(load_default="wk", validate=validate.OneOf(["d", "wk"]))
+
+
+class BaselineIn(StrictSchema):
+    pain = score(0, 10, required=True, metadata={"description": "NPRS 0-10"})
+    function = score(0, 10, load_default=None, allow_none=True,
+                     metadata={"description": "PSFS 0-10"})
+
+
+class ConsentIn(StrictSchema):
+    recorded_at = fields.AwareDateTime(required=True)
+    recorded_by = text(200, required=True)
+
+
+class PlanIn(StrictSchema):
+    patient_id = text(40, required=True)
+    condition = text(200, required=True)
+    onset_date = fields.Date(required=True)
+    start_date = fields.Date(load_default=None, metadata={
+        "description": "Clinic-local date; default: the clinic's today"})
+    baseline = fields.Nested(BaselineIn, required=True)
+    neuropathic_symptoms = fields.Boolean(required=True, **STRICT_BOOL)
+    consent = fields.Nested(ConsentIn, load_default=None)
+
+
+class PlanQuery(StrictSchema):
+    clinic_id = text(40, load_default=None)
+    patient_id = text(40, load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    phase = fields.String(load_default=None, validate=validate.OneOf(PHASES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = text(500, load_default=None)
+
+
+ACTION_FIELDS = {
+    "record_consent": ({"recorded_at", "recorded_by"}, {"reason"}),
+    "override": ({"frequency", "until", "reason"}, set()),
+    "clear_override": ({"reason"}, set()),
+    "set_phase": ({"phase", "reason"}, set()),
+    "hold": ({"reason"}, set()),
+    "resume": ({"reason"}, set()),
+    "discharge": ({"reason"}, set()),
+}
+
+
+class ActionIn(StrictSchema):
+    """One physiotherapist action; which other fields are required depends on `action`."""
+
+    action = fields.String(required=True, validate=validate.OneOf(list(ACTION_FIELDS)))
+    reason = text(1000)
+    recorded_at = fields.AwareDateTime()
+    recorded_by = text(200)
+    frequency = fields.Nested(FrequencySchema)
+    until = fields.Date()
+    phase = fields.String(validate=validate.OneOf(PHASES))
+
+    @validates_schema
+    def _fields_of_action(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("action") not in ACTION_FIELDS:
+            return
+        required, optional = ACTION_FIELDS[data["action"]]
+        errors: dict[str, list[str]] = {}
+        for name in sorted(required - set(data)):
+            errors[name] = [f"Missing data for required field (action {data['action']})."]
+        for name in sorted(set(data) - required - optional - {"action"}):
+            errors[name] = [f"Not a field of action {data['action']}."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReportIn(StrictSchema):
+    recorded_at = fields.AwareDateTime(required=True)
+    pain = score(0, 10, required=True, metadata={"description": "NPRS 0-10"})
+    function = score(0, 10, load_default=None, allow_none=True,
+                     metadata={"description": "PSFS 0-10"})
+    global_change = score(-7, 7, load_default=None, allow_none=True,
+                          metadata={"description": "GROC -7..+7"})
+    soreness_hours = score(0, 336, load_default=None, allow_none=True,
+                           metadata={"description": "post-treatment soreness, hours"})
+    adverse_event = fields.Boolean(load_default=False, **STRICT_BOOL)
+    adverse_event_note = text(2000, load_default=None, allow_none=True)
+    notes = text(5000, load_default=None, allow_none=True)
+
+
+class VisitIn(StrictSchema):
+    external_id = text(200, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(VISIT_KINDS))
+    starts_at = fields.AwareDateTime(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
+
+
+class VisitPatch(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
+    starts_at = fields.AwareDateTime(load_default=None)
+
+
+class ExplanationOut(Schema):
+    rule = fields.String(metadata={"description": "Stable rule id, e.g. initial.reduce"})
+    text = fields.String()
+    inputs = fields.Dict(keys=fields.String())
+
+
+class WindowOut(Schema):
+    kind = fields.String(allow_none=True, validate=validate.OneOf(VISIT_KINDS))
+    earliest = fields.Date(allow_none=True)
+    target = fields.Date(allow_none=True)
+    latest = fields.Date(allow_none=True)
+    state = fields.String(validate=validate.OneOf(
+        ["upcoming", "due", "overdue", "lapsed", "booked", "none"]))
+    extended = fields.Boolean()
+    interval_days = fields.Float(allow_none=True)
+    reasons = fields.List(fields.Nested(ExplanationOut))
+
+
+class FrequencyOut(Schema):
+    frequency = fields.Integer()
+    period = fields.Integer()
+    period_unit = fields.String()
+
+
+class OverrideOut(Schema):
+    frequency = fields.Nested(FrequencyOut)
+    until = fields.Date()
+    reason = fields.String()
+    by = fields.String(allow_none=True)
+
+
+class ReviewOut(Schema):
+    required = fields.Boolean()
+    reasons = fields.List(fields.String())
+
+
+class PlanOut(Schema):
+    id = fields.String()
+    patient_id = fields.String()
+    clinic_id = fields.String()
+    condition = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    phase = fields.String(validate=validate.OneOf(PHASES))
+    phase_since = fields.Date()
+    frequency = fields.Nested(FrequencyOut, metadata={"description": "In force"})
+    interval_days = fields.Float()
+    computed_frequency = fields.Nested(FrequencyOut)
+    override = fields.Nested(OverrideOut, allow_none=True)
+    review = fields.Nested(ReviewOut)
+    flags = fields.List(fields.String())
+    next_visit = fields.Nested(WindowOut)
+    ruleset = fields.String()
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class DecisionOut(Schema):
+    id = fields.String()
+    event_id = fields.String()
+    seq = fields.Integer(metadata={"description": "The event's place in the plan's history"})
+    at = fields.String(metadata={"description": "RFC 3339 time of the event"})
+    trigger = fields.String(validate=validate.OneOf(["report", "visit", "action", "schedule"]))
+    event_kind = fields.String()
+    ruleset = fields.String()
+    phase_before = fields.String(allow_none=True)
+    phase_after = fields.String()
+    status_before = fields.String(allow_none=True)
+    status_after = fields.String()
+    frequency_before = fields.Nested(FrequencyOut, allow_none=True)
+    frequency_after = fields.Nested(FrequencyOut)
+    computed_frequency_after = fields.Nested(FrequencyOut)
+    review_before = fields.List(fields.String())
+    review_after = fields.List(fields.String())
+    flags_before = fields.List(fields.String())
+    flags_after = fields.List(fields.String())
+    changed = fields.Boolean()
+    explanations = fields.List(fields.Nested(ExplanationOut))
+
+
+class ReportOut(Schema):
+    id = fields.String()
+    plan_id = fields.String()
+    recorded_at = fields.AwareDateTime()
+    pain = fields.Integer()
+    function = fields.Integer(allow_none=True)
+    global_change = fields.Integer(allow_none=True)
+    soreness_hours = fields.Integer(allow_none=True)
+    adverse_event = fields.Boolean()
+    adverse_event_note = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class ReportResultOut(Schema):
+    report = fields.Nested(ReportOut)
+    decision = fields.Nested(DecisionOut)
+    plan = fields.Nested(PlanOut)
+
+
+class VisitOut(Schema):
+    id = fields.String()
+    plan_id = fields.String()
+    clinic_id = fields.String()
+    external_id = fields.String()
+    kind = fields.String()
+    starts_at = fields.AwareDateTime()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class ActionResultOut(PlanOut):
+    decision = fields.Nested(DecisionOut, metadata={"description": "The action's decision"})

@@ -1,0 +1,154 @@
+"""The plan unit of work: lock the plan, fold the new event with the engine, store it all.
+
+Every write that changes a plan goes through `apply`: the event, the folded state, the
+decision(s), the plan's window columns and an audit entry are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+import rules
+from scheduler.calendar import ClinicCalendar
+from scheduler.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from scheduler.ids import new_id
+from scheduler.models import Clinic
+from scheduler.plan_models import DecisionRow, Plan, PlanEvent
+from scheduler.services import audit
+from scheduler.services.common import Actor, Scope
+from scheduler.services.rulesets import resolve
+
+_CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()
+
+
+def calendar_of(clinic: Clinic) -> ClinicCalendar:
+    """The clinic's calendar, cached per clinic version (holiday tables are costly to build)."""
+    key = (clinic.id, clinic.version)
+    found = _CALENDARS.get(key)
+    if found is None:
+        found = ClinicCalendar(clinic.timezone, clinic.open_weekdays,
+                               [date.fromisoformat(d) for d in clinic.closures],
+                               clinic.holiday_region)
+        _CALENDARS[key] = found
+        if len(_CALENDARS) > 512:
+            _CALENDARS.popitem(last=False)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A plan row with what the engine needs to judge its next event."""
+
+    row: Plan
+    clinic: Clinic
+    ruleset: rules.Ruleset
+    calendar: ClinicCalendar
+    state: rules.PlanState
+
+
+def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) -> Loaded:
+    """The plan, or NotFound when missing or outside `scope` (never a hint that it exists).
+
+    With `lock`, the first statement is an UPDATE of the plan row: on PostgreSQL it holds the
+    row lock and on SQLite the write lock until commit, so concurrent writers to one plan
+    serialise and never lose an update.
+    """
+    if lock:
+        stmt = update(Plan).where(Plan.id == plan_id).values(version=Plan.version)
+        if scope is not None:
+            stmt = stmt.where(Plan.clinic_id.in_(scope))
+        result = session.execute(stmt.execution_options(synchronize_session=False))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound("plan", plan_id)
+    row = session.get(Plan, plan_id, populate_existing=lock)
+    if row is None or (scope is not None and row.clinic_id not in scope):
+        raise NotFound("plan", plan_id)
+    clinic = session.get(Clinic, row.clinic_id)
+    assert clinic is not None  # foreign key
+    return Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
+                  rules.state_from_dict(row.state))
+
+
+def check_version(loaded: Loaded, expected: int | None) -> None:
+    if expected is not None and expected != loaded.row.version:
+        raise PreconditionFailed("plan", loaded.row.id, expected, loaded.row.version)
+
+
+def engine_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run the engine, turning its typed errors into the core's."""
+    try:
+        return fn(*args, **kwargs)
+    except rules.PlanClosed:
+        raise Conflict("The plan is discharged; open a new plan for this patient.") from None
+    except rules.InvalidEvent as exc:
+        raise ValidationFailed.single(exc.field, exc.message) from None
+
+
+def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime,
+          actor: Actor, action: str) -> tuple[rules.PlanState, dict[str, Any]]:
+    """Store `event`, fold it in (a late event refolds the whole history in order), update the
+    plan row and audit it. Returns the new state and this event's decision as stored."""
+    row, rs, cal = loaded.row, loaded.ruleset, loaded.calendar
+    event_id = new_id("evt")
+    session.add(PlanEvent(id=event_id, plan_id=row.id, seq=loaded.state.events, kind=event.kind,
+                          at=event.at, payload=event.to_dict(), created_at=now))
+    session.flush()  # the event row before the decisions that reference it
+    if event.at >= loaded.state.last_event_at:
+        state, decision = engine_call(rules.evaluate, loaded.state, event, rs, cal.local_date)
+        ids = _store_decisions(session, row.id, [(event_id, decision)], now)
+    else:
+        stored = session.execute(select(PlanEvent.id, PlanEvent.payload)
+                                 .where(PlanEvent.plan_id == row.id, PlanEvent.id != event_id)
+                                 .order_by(PlanEvent.seq)).all()
+        pairs = [(eid, rules.event_from_dict(payload)) for eid, payload in stored]
+        pairs = sorted([*pairs, (event_id, event)], key=lambda p: rules.history_order(p[1]))
+        folded = engine_call(rules.fold, [e for _, e in pairs], rs, cal.local_date)
+        session.execute(delete(DecisionRow).where(DecisionRow.plan_id == row.id))
+        ids = _store_decisions(session, row.id, [(eid, d) for (eid, _), d in
+                                                 zip(pairs, folded.decisions, strict=True)], now)
+        state = folded.state
+        decision = folded.decisions[[eid for eid, _ in pairs].index(event_id)]
+    before = loaded.state.snapshot().to_dict()
+    write_state(row, state, rs, cal, now)
+    audit.record(session, at=now, actor=actor, action=action, clinic_id=row.clinic_id,
+                 plan_id=row.id, before=before,
+                 after={**state.snapshot().to_dict(), "event": event.kind,
+                        "rules": list(decision.rules)})
+    return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}
+
+
+def _store_decisions(session: Session, plan_id: str, pairs: list[tuple[str, rules.Decision]],
+                     now: datetime) -> dict[str, str]:
+    """Insert decision rows; returns event id -> decision id."""
+    ids = {}
+    for event_id, decision in pairs:
+        ids[event_id] = new_id("dec")
+        session.add(DecisionRow(id=ids[event_id], plan_id=plan_id, event_id=event_id,
+                                position=decision.seq, at=decision.at, trigger=decision.trigger,
+                                payload=decision.to_dict(), created_at=now))
+    return ids
+
+
+def write_state(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
+                now: datetime, *, bump: bool = True) -> None:
+    """Copy the folded state and today's window into the plan row's columns."""
+    window = rules.next_window(state, rs, cal.local_date(now), cal.is_open)
+    row.state = state.to_dict()
+    row.status, row.phase = str(state.status), str(state.phase)
+    row.next_kind = str(window.kind) if window.kind else None
+    row.next_earliest, row.next_target, row.next_latest = (window.earliest, window.target,
+                                                           window.latest)
+    # lapsed once the date is more than I days after latest: after latest + floor(I)
+    row.lapse_after = (window.latest + timedelta(days=math.floor(window.interval_days or 0))
+                       if window.latest else None)
+    row.booked_until = max((day for _, day in state.booked), default=None)
+    row.updated_at = now
+    if bump:
+        row.version += 1

@@ -1,0 +1,158 @@
+"""Plan services: create a plan, read and list plans, and the physiotherapist's actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import rules
+from scheduler.db import UnitOfWork
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.ids import new_id
+from scheduler.models import Clinic, Patient
+from scheduler.plan_models import DecisionRow, Plan, PlanEvent
+from scheduler.services import audit
+from scheduler.services.common import Actor, Page, Scope, paginate
+from scheduler.services.plan_core import (
+    Loaded,
+    apply,
+    calendar_of,
+    check_version,
+    engine_call,
+    load,
+    write_state,
+)
+from scheduler.services.plan_views import PlanView, plan_view
+from scheduler.services.rulesets import resolve
+
+CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little ahead of ours
+
+
+def not_in_future(field: str, moment: datetime, now: datetime) -> None:
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed.single(field, "Must not be in the future.")
+
+
+def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date: date,
+                baseline: dict[str, Any], neuropathic_symptoms: bool,
+                start_date: date | None = None, consent: dict[str, Any] | None = None,
+                actor: Actor, now: datetime, scope: Scope = None) -> PlanView:
+    """A new plan in the initial phase at rule 5's frequency; one open plan per patient."""
+    with uow:
+        session = uow.session
+        patient = session.get(Patient, patient_id)
+        if patient is None or (scope is not None and patient.clinic_id not in scope):
+            raise ValidationFailed.single("patient_id", "Unknown patient.")
+        clinic = session.get(Clinic, patient.clinic_id)
+        assert clinic is not None
+        cal, rs = calendar_of(clinic), resolve(session, clinic.ruleset)
+        start = start_date or cal.local_date(now)
+        if onset_date > start:
+            raise ValidationFailed.single("onset_date", "Must not be after the start date.")
+        events: list[rules.Event] = [engine_call(
+            rules.PlanCreated, now, start, onset_date, baseline["pain"],
+            baseline.get("function"), neuropathic_symptoms)]
+        if consent is not None:
+            not_in_future("consent.recorded_at", consent["recorded_at"], now)
+            events.append(engine_call(rules.ConsentRecorded, consent["recorded_at"],
+                                      consent["recorded_by"]))
+        _no_open_plan(session, patient_id)
+        folded = engine_call(rules.fold, events, rs, cal.local_date)
+        row = Plan(id=new_id("pln"), clinic_id=clinic.id, patient_id=patient_id,
+                   condition=condition, status="", phase="", ruleset=rs.id, state={},
+                   version=1, created_at=now, updated_at=now)
+        write_state(row, folded.state, rs, cal, now, bump=False)
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent create won the race for the open plan
+            uow.rollback()
+            _no_open_plan(uow.session, patient_id)
+            raise
+        ordered = sorted(events, key=rules.history_order)
+        event_ids = [new_id("evt") for _ in ordered]
+        for seq, (event_id, event) in enumerate(zip(event_ids, ordered, strict=True)):
+            session.add(PlanEvent(id=event_id, plan_id=row.id, seq=seq, kind=event.kind,
+                                  at=event.at, payload=event.to_dict(), created_at=now))
+        session.flush()  # events before the decisions that reference them
+        for event_id, decision in zip(event_ids, folded.decisions, strict=True):
+            session.add(DecisionRow(id=new_id("dec"), plan_id=row.id, event_id=event_id,
+                                    position=decision.seq, at=decision.at,
+                                    trigger=decision.trigger, payload=decision.to_dict(),
+                                    created_at=now))
+        audit.record(session, at=now, actor=actor, action="plan.created", clinic_id=clinic.id,
+                     plan_id=row.id, after=folded.state.snapshot().to_dict())
+        loaded = Loaded(row, clinic, rs, cal, folded.state)
+        view = plan_view(loaded, now)
+        uow.commit()
+        return view
+
+
+def _no_open_plan(session: Any, patient_id: str) -> None:
+    existing = session.scalar(select(Plan.id).where(Plan.patient_id == patient_id,
+                                                    Plan.status != "discharged"))
+    if existing is not None:
+        raise Conflict(f"The patient already has an open plan: {existing}",
+                       existing_id=existing)
+
+
+def get_plan(uow: UnitOfWork, plan_id: str, *, now: datetime, scope: Scope = None) -> PlanView:
+    with uow:
+        return plan_view(load(uow.session, plan_id, scope), now)
+
+
+def list_plans(uow: UnitOfWork, *, now: datetime, scope: Scope = None,
+               clinic_id: str | None = None, patient_id: str | None = None,
+               status: str | None = None, phase: str | None = None, limit: int = 50,
+               cursor: str | None = None) -> Page[PlanView]:
+    """Plans of the caller's clinics, oldest first, filtered by clinic, patient, status, phase."""
+    query = select(Plan)
+    if scope is not None:
+        query = query.where(Plan.clinic_id.in_(scope))
+    for column, value in ((Plan.clinic_id, clinic_id), (Plan.patient_id, patient_id),
+                          (Plan.status, status), (Plan.phase, phase)):
+        if value is not None:
+            query = query.where(column == value)
+    with uow:
+        session = uow.session
+
+        def convert(row: Plan) -> PlanView:
+            clinic = session.get(Clinic, row.clinic_id)
+            loaded = Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
+                            rules.state_from_dict(row.state))
+            return plan_view(loaded, now)
+
+        return paginate(session, query, Plan, limit=limit, cursor=cursor, convert=convert)
+
+
+ACTION_EVENTS = {
+    "override": rules.OverrideSet, "clear_override": rules.OverrideCleared,
+    "set_phase": rules.PhaseSet, "hold": rules.Held, "resume": rules.Resumed,
+    "discharge": rules.Discharged,
+}
+
+
+def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_version: int | None,
+        actor: Actor, now: datetime, scope: Scope = None) -> tuple[PlanView, dict[str, Any]]:
+    """A physiotherapist's action on a plan at `expected_version` (None: any version)."""
+    data = dict(action)
+    name = data.pop("action")
+    by = actor.name or actor.key_id
+    with uow:
+        loaded = load(uow.session, plan_id, scope, lock=True)
+        check_version(loaded, expected_version)
+        if name == "record_consent":
+            not_in_future("recorded_at", data["recorded_at"], now)
+            event = engine_call(rules.ConsentRecorded, data["recorded_at"], data["recorded_by"])
+        else:
+            if "frequency" in data:
+                data["frequency"] = engine_call(rules.Frequency.from_dict, data["frequency"])
+            event = engine_call(ACTION_EVENTS[name], now, **data, by=by)
+        state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
+                                action=f"plan.{name}")
+        view = plan_view(loaded, now, state)
+        uow.commit()
+    return view, decision

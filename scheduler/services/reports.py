@@ -1,0 +1,72 @@
+"""Progress reports: store the report and its event, fold it, return report + decision + plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+import rules
+from scheduler.db import UnitOfWork
+from scheduler.ids import new_id
+from scheduler.plan_models import Report
+from scheduler.services.common import Actor, Page, Scope, paginate
+from scheduler.services.plan_core import apply, engine_call, load
+from scheduler.services.plan_views import PlanView, plan_view
+from scheduler.services.plans import not_in_future
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    id: str
+    plan_id: str
+    recorded_at: datetime
+    pain: int
+    function: int | None
+    global_change: int | None
+    soreness_hours: int | None
+    adverse_event: bool
+    adverse_event_note: str | None
+    notes: str | None
+    created_at: datetime
+
+
+def _view(row: Report) -> ReportView:
+    return ReportView(row.id, row.plan_id, row.recorded_at, row.pain, row.function,
+                      row.global_change, row.soreness_hours, row.adverse_event,
+                      row.adverse_event_note, row.notes, row.created_at)
+
+
+def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain: int,
+                  function: int | None = None, global_change: int | None = None,
+                  soreness_hours: int | None = None, adverse_event: bool = False,
+                  adverse_event_note: str | None = None, notes: str | None = None,
+                  actor: Actor, now: datetime,
+                  scope: Scope = None) -> tuple[ReportView, dict[str, Any], PlanView]:
+    """A report dated before others is accepted and the plan is re-derived in order."""
+    not_in_future("recorded_at", recorded_at, now)
+    event = engine_call(rules.ProgressReport, recorded_at, pain, function, global_change,
+                        soreness_hours, adverse_event)
+    with uow:
+        loaded = load(uow.session, plan_id, scope, lock=True)
+        state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
+                                action="plan.report_recorded")
+        row = Report(id=new_id("rpt"), plan_id=plan_id, event_id="", recorded_at=recorded_at,
+                     pain=pain, function=function, global_change=global_change,
+                     soreness_hours=soreness_hours, adverse_event=adverse_event,
+                     adverse_event_note=adverse_event_note, notes=notes, created_at=now)
+        row.event_id = decision["event_id"]
+        uow.session.add(row)
+        view = plan_view(loaded, now, state)
+        uow.commit()
+        return _view(row), decision, view
+
+
+def list_reports(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
+                 cursor: str | None = None) -> Page[ReportView]:
+    with uow:
+        load(uow.session, plan_id, scope)
+        query = select(Report).where(Report.plan_id == plan_id)
+        return paginate(uow.session, query, Report, limit=limit, cursor=cursor, convert=_view)

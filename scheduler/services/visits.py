@@ -1,0 +1,116 @@
+"""Visits from the booking system: each booking or status change is an event of the plan.
+
+Event times: a booking or cancellation happens when it is reported (`now`); an attended visit
+or a no-show happened at `starts_at`, so it is folded in its place (and may not be future).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import rules
+from scheduler.db import UnitOfWork
+from scheduler.errors import Conflict, NotFound
+from scheduler.ids import new_id
+from scheduler.plan_models import Visit
+from scheduler.services.common import Actor, Page, Scope, paginate
+from scheduler.services.plan_core import apply, engine_call, load
+from scheduler.services.plans import not_in_future
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView:
+    id: str
+    plan_id: str
+    clinic_id: str
+    external_id: str
+    kind: str
+    starts_at: datetime
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(row: Visit) -> VisitView:
+    return VisitView(row.id, row.plan_id, row.clinic_id, row.external_id, row.kind,
+                     row.starts_at, row.status, row.created_at, row.updated_at)
+
+
+def _event(visit_id: str, kind: str, status: str, starts_at: datetime,
+           now: datetime) -> rules.VisitChanged:
+    happened = status in ("attended", "no_show")
+    if happened:
+        not_in_future("starts_at", starts_at, now)
+    return engine_call(rules.VisitChanged, starts_at if happened else now, visit_id, kind,
+                       status, starts_at)
+
+
+def _duplicate(session: Any, clinic_id: str, external_id: str) -> Conflict:
+    existing = session.scalar(select(Visit.id).where(Visit.clinic_id == clinic_id,
+                                                     Visit.external_id == external_id))
+    return Conflict(f"A visit with this external_id already exists: {existing}",
+                    existing_id=existing)
+
+
+def record_visit(uow: UnitOfWork, plan_id: str, *, external_id: str, kind: str,
+                 starts_at: datetime, status: str, actor: Actor, now: datetime,
+                 scope: Scope = None) -> VisitView:
+    """A visit booked, attended, cancelled or missed; external_id is unique per clinic."""
+    with uow:
+        session = uow.session
+        loaded = load(session, plan_id, scope, lock=True)
+        clinic_id = loaded.row.clinic_id
+        if session.scalar(select(Visit.id).where(Visit.clinic_id == clinic_id,
+                                                 Visit.external_id == external_id)):
+            raise _duplicate(session, clinic_id, external_id)
+        row = Visit(id=new_id("vis"), clinic_id=clinic_id, plan_id=plan_id,
+                    external_id=external_id, kind=kind, starts_at=starts_at, status=status,
+                    created_at=now, updated_at=now)
+        event = _event(row.id, kind, status, starts_at, now)
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            uow.rollback()
+            raise _duplicate(uow.session, clinic_id, external_id) from None
+        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}")
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def update_visit(uow: UnitOfWork, visit_id: str, *, status: str,
+                 starts_at: datetime | None = None, actor: Actor, now: datetime,
+                 scope: Scope = None) -> VisitView:
+    """A status change (and optionally a new time) of a visit; the kind never changes."""
+    with uow:
+        session = uow.session
+        found = session.get(Visit, visit_id)
+        if found is None or (scope is not None and found.clinic_id not in scope):
+            raise NotFound("visit", visit_id)
+        loaded = load(session, found.plan_id, scope, lock=True)
+        row = session.get(Visit, visit_id, populate_existing=True)
+        assert row is not None
+        row.status, row.updated_at = status, now
+        if starts_at is not None:
+            row.starts_at = starts_at
+        event = _event(row.id, row.kind, status, row.starts_at, now)
+        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}")
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def list_visits(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
+                cursor: str | None = None) -> Page[VisitView]:
+    with uow:
+        load(uow.session, plan_id, scope)
+        query = select(Visit).where(Visit.plan_id == plan_id)
+        return paginate(uow.session, query, Visit, limit=limit, cursor=cursor, convert=_view)
+
+
