@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 
 from api.schemas import StrictSchema
 
@@ -12,7 +20,28 @@ PHASES = ("initial", "middle", "maintenance")
 STATUSES = ("assessment_pending", "active", "on_hold", "discharged")
 VISIT_KINDS = ("assessment", "needling", "review")
 VISIT_STATUSES = ("booked", "attended", "cancelled", "no_show")
-STRICT_BOOL = {"truthy": {True}, "falsy": {False}}
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true/false only: 1 and 0 are not booleans (1 == True, so truthy={True} lets 1 in)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def moment(**kw: Any) -> fields.AwareDateTime:
+    """An RFC 3339 timestamp with an offset, between 1970 and 2100 (naive: 422)."""
+    return fields.AwareDateTime(validate=validate.Range(min=EARLIEST, max=LATEST), **kw)
+
+
+def day(**kw: Any) -> fields.Date:
+    """A clinic-local date between 1900 and 2100."""
+    return fields.Date(validate=validate.Range(min=date(1900, 1, 1), max=date(2100, 1, 1)), **kw)
 
 
 def score(low: int, high: int, **kw: Any) -> fields.Integer:
@@ -38,18 +67,18 @@ class BaselineIn(StrictSchema):
 
 
 class ConsentIn(StrictSchema):
-    recorded_at = fields.AwareDateTime(required=True)
+    recorded_at = moment(required=True)
     recorded_by = text(200, required=True)
 
 
 class PlanIn(StrictSchema):
     patient_id = text(40, required=True)
     condition = text(200, required=True)
-    onset_date = fields.Date(required=True)
-    start_date = fields.Date(load_default=None, metadata={
+    onset_date = day(required=True)
+    start_date = day(load_default=None, metadata={
         "description": "Clinic-local date; default: the clinic's today"})
     baseline = fields.Nested(BaselineIn, required=True)
-    neuropathic_symptoms = fields.Boolean(required=True, **STRICT_BOOL)
+    neuropathic_symptoms = StrictBoolean(required=True)
     consent = fields.Nested(ConsentIn, load_default=None)
 
 
@@ -78,10 +107,10 @@ class ActionIn(StrictSchema):
 
     action = fields.String(required=True, validate=validate.OneOf(list(ACTION_FIELDS)))
     reason = text(1000)
-    recorded_at = fields.AwareDateTime()
+    recorded_at = moment()
     recorded_by = text(200)
     frequency = fields.Nested(FrequencySchema)
-    until = fields.Date()
+    until = day()
     phase = fields.String(validate=validate.OneOf(PHASES))
 
     @validates_schema
@@ -99,7 +128,7 @@ class ActionIn(StrictSchema):
 
 
 class ReportIn(StrictSchema):
-    recorded_at = fields.AwareDateTime(required=True)
+    recorded_at = moment(required=True)
     pain = score(0, 10, required=True, metadata={"description": "NPRS 0-10"})
     function = score(0, 10, load_default=None, allow_none=True,
                      metadata={"description": "PSFS 0-10"})
@@ -107,7 +136,7 @@ class ReportIn(StrictSchema):
                           metadata={"description": "GROC -7..+7"})
     soreness_hours = score(0, 336, load_default=None, allow_none=True,
                            metadata={"description": "post-treatment soreness, hours"})
-    adverse_event = fields.Boolean(load_default=False, **STRICT_BOOL)
+    adverse_event = StrictBoolean(load_default=False)
     adverse_event_note = text(2000, load_default=None, allow_none=True)
     notes = text(5000, load_default=None, allow_none=True)
 
@@ -115,13 +144,13 @@ class ReportIn(StrictSchema):
 class VisitIn(StrictSchema):
     external_id = text(200, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(VISIT_KINDS))
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = moment(required=True)
     status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
 
 
 class VisitPatch(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
-    starts_at = fields.AwareDateTime(load_default=None)
+    starts_at = moment(load_default=None)
 
 
 class ExplanationOut(Schema):
@@ -153,6 +182,13 @@ class OverrideOut(Schema):
     until = fields.Date()
     reason = fields.String()
     by = fields.String(allow_none=True)
+
+    @pre_dump
+    def _until_as_date(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # the service hands over rules.Override.to_dict(), whose `until` is already ISO text
+        if isinstance(data.get("until"), str):
+            return {**data, "until": date.fromisoformat(data["until"])}
+        return data
 
 
 class ReviewOut(Schema):

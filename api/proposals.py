@@ -11,7 +11,7 @@ from api import auth
 from api.auth import READ_ROLES, requires
 from api.blueprint import Blueprint
 from api.context import cadence
-from api.plan_schemas import DecisionOut, WindowOut, text
+from api.plan_schemas import DecisionOut, WindowOut, day, text
 from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
 from scheduler.services import proposals
 
@@ -37,7 +37,7 @@ class ScheduleOut(Schema):
 class FollowupQuery(PageQuery):
     clinic_id = text(40, required=True)
     state = fields.String(load_default=None, validate=validate.OneOf(proposals.STATES))
-    on = fields.Date(load_default=None, metadata={"description": "Default: the clinic's today"})
+    on = day(load_default=None, metadata={"description": "Default: the clinic's today"})
 
 
 class FollowupWindow(Schema):
