@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from .actions import ACTIONS
-from .decision import Decision, Explanation
+from .decision import Decision, Explanation, Snapshot
 from .errors import InvalidEvent, InvalidHistory, PlanClosed
 from .events import Event, PlanCreated, ProgressReport, TimePassed, VisitChanged
 from .reports import on_report
@@ -46,8 +46,11 @@ def fold(events: Iterable[Event], ruleset: Ruleset, local_date: LocalDate = utc_
         raise InvalidHistory("events", "a history starts with exactly one plan_created event")
     state, first = start(ordered[0], ruleset, local_date)
     work, decisions = Work.of(state), [first]
+    before = first.after
     for event in ordered[1:]:
-        decisions.append(_step(work, event, ruleset, local_date))
+        decision = _step(work, event, ruleset, local_date, before)
+        decisions.append(decision)
+        before = decision.after
     return Fold(work.freeze(), tuple(decisions))
 
 
@@ -68,18 +71,19 @@ def evaluate(state: PlanState, event: Event, ruleset: Ruleset,
     if event.at < state.last_event_at:
         raise InvalidHistory("at", "earlier than the last folded event; refold the history")
     work = Work.of(state)
-    decision = _step(work, event, ruleset, local_date)
+    decision = _step(work, event, ruleset, local_date, state.snapshot())
     return work.freeze(), decision
 
 
-def _step(w: Work, event: Event, rs: Ruleset, local_date: LocalDate) -> Decision:
+def _step(w: Work, event: Event, rs: Ruleset, local_date: LocalDate,
+          before: Snapshot) -> Decision:
+    """Apply one event to the working state; `before` is its snapshot (the previous after)."""
     if isinstance(event, PlanCreated):
         raise InvalidHistory("events", "a plan is created only once")
     if w.ruleset != rs.id:
         raise InvalidHistory("ruleset", f"state was folded with {w.ruleset}, not {rs.id}")
     if w.status is Status.DISCHARGED and not isinstance(event, VisitChanged | TimePassed):
         raise PlanClosed("status", "the plan is discharged; open a new plan")
-    before = w.snapshot()
     day = local_date(event.at)
     out: list[Explanation] = []
     _expire_override(w, day, out)
