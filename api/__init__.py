@@ -22,12 +22,13 @@ from api import (
     plans,
     problems,
     proposals,
+    webhooks,
 )
 from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp)
+              admin_reads.blp, webhooks.blp)
 
 
 def create_app(

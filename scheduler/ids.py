@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-PREFIXES = frozenset({"cln", "key", "pat", "aud", "pln", "rpt", "vis", "dec", "whk", "evt"})
+PREFIXES = frozenset({"cln", "key", "pat", "aud", "pln", "rpt", "vis", "dec", "whk", "evt",
+                       "msg", "dlv"})
 
 
 def new_id(prefix: str) -> str:

@@ -48,12 +48,16 @@ class Plan(Base):
     next_latest: Mapped[date | None] = mapped_column(Date)
     lapse_after: Mapped[date | None] = mapped_column(Date)
     booked_until: Mapped[date | None] = mapped_column(Date)
+    override_until: Mapped[date | None] = mapped_column(Date)
+    window_state: Mapped[str | None] = mapped_column(String(16))  # last state seen by jobs
+    nightly_date: Mapped[date | None] = mapped_column(Date)  # clinic date of the last pass
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         Index("ix_plans_created_at_id", "created_at", "id"),
-        Index("ix_plans_clinic_target", "clinic_id", "next_target"),
+        Index("ix_plans_clinic_target", "clinic_id", "next_target", "id"),
+        Index("ix_plans_clinic_nightly", "clinic_id", "nightly_date"),
         Index("ix_plans_patient", "patient_id"),
         Index("uq_plans_one_open_per_patient", "patient_id", unique=True,
               sqlite_where=OPEN_PLAN, postgresql_where=OPEN_PLAN),

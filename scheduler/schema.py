@@ -27,6 +27,15 @@ def all_metadata() -> MetaData:
     return Base.metadata
 
 
+UNMANAGED_TABLES = frozenset({"apscheduler_jobs"})  # APScheduler creates and owns its job store
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Alembic filter: tables other libraries own are not ours to autogenerate or drop."""
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""
     cfg = Config()

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from scheduler.db import make_engine
-from scheduler.schema import all_metadata
+from scheduler.schema import all_metadata, include_object
 
 config = context.config
 target_metadata = all_metadata()  # every *models module, so autogenerate sees all tables
@@ -27,6 +27,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,6 +39,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=_url().startswith("sqlite"),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

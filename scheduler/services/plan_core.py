@@ -24,6 +24,7 @@ from scheduler.plan_models import DecisionRow, Plan, PlanEvent
 from scheduler.services import audit
 from scheduler.services.common import Actor, Scope
 from scheduler.services.rulesets import resolve
+from scheduler.webhooks import outbox
 
 _CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()
 
@@ -121,6 +122,8 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
                  plan_id=row.id, before=before,
                  after={**state.snapshot().to_dict(), "event": event.kind,
                         "rules": list(decision.rules)})
+    outbox.emit_plan_changes(session, row, loaded.state.snapshot(), state.snapshot(), now=now,
+                             decision_id=ids[event_id])
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}
 
 
@@ -149,6 +152,7 @@ def write_state(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: Clini
     row.lapse_after = (window.latest + timedelta(days=math.floor(window.interval_days or 0))
                        if window.latest else None)
     row.booked_until = max((day for _, day in state.booked), default=None)
+    row.override_until = state.override.until if state.override else None
     row.updated_at = now
     if bump:
         row.version += 1

@@ -27,6 +27,7 @@ from scheduler.services.plan_core import (
 )
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.rulesets import resolve
+from scheduler.webhooks import outbox
 
 CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little ahead of ours
 
@@ -34,6 +35,13 @@ CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little a
 def not_in_future(field: str, moment: datetime, now: datetime) -> None:
     if moment > now + CLOCK_SKEW:
         raise ValidationFailed.single(field, "Must not be in the future.")
+
+
+def ensure_open(loaded: Loaded) -> None:
+    """A discharged plan takes no more reports or actions, even ones dated before the
+    discharge (the late-event refold would otherwise slip them in behind the discharge)."""
+    if loaded.state.status is rules.Status.DISCHARGED:
+        raise Conflict("The plan is discharged; open a new plan for this patient.")
 
 
 def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date: date,
@@ -85,6 +93,7 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
                                     created_at=now))
         audit.record(session, at=now, actor=actor, action="plan.created", clinic_id=clinic.id,
                      plan_id=row.id, after=folded.state.snapshot().to_dict())
+        outbox.emit_plan_changes(session, row, None, folded.state.snapshot(), now=now)
         loaded = Loaded(row, clinic, rs, cal, folded.state)
         view = plan_view(loaded, now)
         uow.commit()
@@ -144,6 +153,7 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
     with uow:
         loaded = load(uow.session, plan_id, scope, lock=True)
         check_version(loaded, expected_version)
+        ensure_open(loaded)
         if name == "record_consent":
             not_in_future("recorded_at", data["recorded_at"], now)
             event = engine_call(rules.ConsentRecorded, data["recorded_at"], data["recorded_by"])

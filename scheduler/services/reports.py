@@ -15,7 +15,7 @@ from scheduler.plan_models import Report
 from scheduler.services.common import Actor, Page, Scope, paginate
 from scheduler.services.plan_core import apply, engine_call, load
 from scheduler.services.plan_views import PlanView, plan_view
-from scheduler.services.plans import not_in_future
+from scheduler.services.plans import ensure_open, not_in_future
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain:
                         soreness_hours, adverse_event)
     with uow:
         loaded = load(uow.session, plan_id, scope, lock=True)
+        ensure_open(loaded)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
                                 action="plan.report_recorded")
         row = Report(id=new_id("rpt"), plan_id=plan_id, event_id="", recorded_at=recorded_at,

@@ -1,0 +1,1 @@
+"""Webhooks: the event outbox, Standard Webhooks signing and at-least-once delivery."""

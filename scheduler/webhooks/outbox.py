@@ -1,0 +1,98 @@
+"""The outbox: events written in the caller's transaction, one pending delivery per subscriber."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import rules
+from scheduler.ids import new_id
+from scheduler.plan_models import Plan
+from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
+
+EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
+               "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue")
+
+
+def emit(session: Session, *, clinic_id: str, plan_id: str | None, type: str,
+         data: dict[str, Any], now: datetime) -> str:
+    """Write event `type` to the outbox and a pending delivery for every active subscription
+    of the clinic to `type`; nothing is committed here (the caller's transaction decides).
+
+    A plan's events get consecutive `seq` numbers: plan writes hold the plan's row lock, so
+    the max + 1 below never races (and the (plan_id, seq) unique constraint would catch it).
+    Returns the event id, which is the `webhook-id` of every delivery of it.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}")
+    seq = 0
+    if plan_id is not None:
+        last = session.scalar(select(func.max(OutboxEvent.seq))
+                              .where(OutboxEvent.plan_id == plan_id))
+        seq = 0 if last is None else last + 1
+    event = OutboxEvent(id=new_id("msg"), clinic_id=clinic_id, plan_id=plan_id, seq=seq,
+                        type=type, payload=data, created_at=now)
+    session.add(event)
+    session.flush()  # the event row before the deliveries that reference it
+    hooks = session.scalars(select(Webhook).where(Webhook.clinic_id == clinic_id,
+                                                  Webhook.deleted_at.is_(None))).all()
+    for hook in hooks:
+        if type in hook.events:
+            session.add(WebhookDelivery(
+                id=new_id("dlv"), event_id=event.id, webhook_id=hook.id, plan_id=plan_id,
+                seq=seq, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+    return event.id
+
+
+def body_of(event: OutboxEvent) -> bytes:
+    """The delivered body `{"type", "timestamp", "data"}`, byte-identical on every attempt."""
+    body = {"type": event.type, "timestamp": event.created_at.isoformat(), "data": event.payload}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _state(snapshot: rules.Snapshot) -> dict[str, Any]:
+    return {"phase": snapshot.phase, "status": snapshot.status,
+            "frequency": snapshot.frequency.to_dict(),
+            "review": {"required": bool(snapshot.review_reasons),
+                       "reasons": list(snapshot.review_reasons)}}
+
+
+def plan_change_events(before: rules.Snapshot | None,
+                       after: rules.Snapshot) -> list[tuple[str, dict[str, Any]]]:
+    """The webhook events a decision's before/after snapshots call for, in a fixed order.
+
+    Every `data` carries the plan's state after the change; a change event adds `previous`
+    with the changed field's old value. The frequency compared is the one in force.
+    """
+    state = _state(after)
+    new_reasons = [r for r in after.review_reasons
+                   if before is None or r not in before.review_reasons]
+    if before is None:
+        found = [("plan.created", state)]
+    else:
+        found = [(f"plan.{name}_changed", {**state, "previous": {name: old}})
+                 for name, old, new in (
+                     ("phase", before.phase, after.phase),
+                     ("frequency", before.frequency.to_dict(), after.frequency.to_dict()),
+                     ("status", before.status, after.status))
+                 if old != new]
+    if new_reasons:
+        found.append(("plan.review_required", {**state, "new_reasons": new_reasons}))
+    return found
+
+
+def emit_plan_changes(session: Session, plan: Plan, before: rules.Snapshot | None,
+                      after: rules.Snapshot, *, now: datetime,
+                      decision_id: str | None = None) -> list[str]:
+    """Emit plan_change_events for one plan write; ids only, never patient details."""
+    ids: dict[str, Any] = {"plan_id": plan.id, "patient_id": plan.patient_id,
+                           "clinic_id": plan.clinic_id}
+    if decision_id is not None:
+        ids["decision_id"] = decision_id
+    return [emit(session, clinic_id=plan.clinic_id, plan_id=plan.id, type=kind,
+                 data={**ids, **data}, now=now)
+            for kind, data in plan_change_events(before, after)]

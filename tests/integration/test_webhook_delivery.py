@@ -1,0 +1,165 @@
+"""Webhook delivery against a real local HTTP server: success, failures, retries, the schedule."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import datetime, timedelta
+from functools import partial
+
+import pytest
+from freezegun import freeze_time
+from standardwebhooks import Webhook
+
+from scheduler.services import webhooks as service
+from scheduler.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, RunReport, deliver_due
+from scheduler.webhooks.transport import http_send
+from tests.conftest import FakeClock
+from tests.integration.webhook_support import (
+    SETUP,
+    Received,
+    Reply,
+    UowFactory,
+    act,
+    deliveries,
+    make_clinic,
+    make_plan,
+    receiver,
+    subscribe,
+)
+
+
+@pytest.fixture
+def clinic_id(uow_factory: UowFactory, now: datetime) -> str:
+    return make_clinic(uow_factory, now)
+
+
+def test_a_delivery_is_signed_verifiable_and_marked_succeeded(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    with receiver() as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        plan_id = make_plan(uow_factory, clinic_id, now, "EXT-1")
+        report = deliver_due(uow_factory, now=now)
+    assert report == RunReport(succeeded=1)
+    [got] = server.received
+    assert got.path == "/hooks" and got.headers["content-type"] == "application/json"
+    with freeze_time(now):  # the reference library checks the timestamp against its clock
+        body = Webhook(hook.secret).verify(got.body, got.headers)
+    assert body["type"] == "plan.created" and body["data"]["plan_id"] == plan_id
+    assert 0 <= int(got.headers["webhook-timestamp"]) - int(now.timestamp()) <= 5
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert (row.status, row.attempts, row.last_status_code) == ("succeeded", 1, 200)
+    assert (row.event_id, row.delivered_at, row.next_attempt_at) == (
+        got.headers["webhook-id"], now, None)
+
+
+def test_a_500_is_retried_after_the_back_off_then_succeeds(
+        uow_factory: UowFactory, clinic_id: str, clock: FakeClock) -> None:
+    answers = iter([500, 200])
+    with receiver(lambda _: Reply(next(answers))) as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, clock.now)
+        make_plan(uow_factory, clinic_id, clock.now, "EXT-1")
+        first = clock.now
+        assert deliver_due(uow_factory, now=first) == RunReport(retrying=1)
+        [row] = deliveries(uow_factory, hook.webhook.id)
+        assert (row.status, row.attempts, row.last_status_code, row.last_error) == (
+            "pending", 1, 500, "HTTP 500")
+        assert row.next_attempt_at == first + RETRY_DELAYS[0]
+        assert deliver_due(uow_factory, now=clock.advance(seconds=29)).attempted == 0
+        assert deliver_due(uow_factory, now=clock.advance(seconds=1)) == RunReport(succeeded=1)
+    assert [r.headers["webhook-id"] for r in server.received] == [row.event_id] * 2
+    assert server.received[0].body == server.received[1].body
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert (row.status, row.attempts, row.last_status_code, row.last_error) == (
+        "succeeded", 2, 200, None)
+
+
+def test_a_receiver_slower_than_the_read_timeout_is_a_retry(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    with receiver(lambda _: Reply(200, delay=1.5)) as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        report = deliver_due(uow_factory, now=now, send=partial(http_send, read_timeout=0.2))
+    assert report == RunReport(retrying=1)
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert row.status == "pending" and row.last_status_code is None
+    assert row.last_error is not None and row.last_error.startswith("Timed out")
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    with receiver(lambda got: Reply(302, location="/elsewhere")
+                  if got.path == "/hooks" else Reply(200)) as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+    assert [r.path for r in server.received] == ["/hooks"]
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert (row.status, row.last_status_code) == ("pending", 302)
+    assert "redirects are not followed" in (row.last_error or "")
+
+
+def test_a_refused_connection_is_a_retry(uow_factory: UowFactory, clinic_id: str,
+                                         now: datetime) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
+    make_plan(uow_factory, clinic_id, now, "EXT-1")
+    assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert row.last_error is not None and "ConnectionRefused" in row.last_error
+
+
+def test_the_retry_schedule_spans_over_24_hours_then_fails_and_releases_the_next_event(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    assert sum(RETRY_DELAYS, timedelta()) >= timedelta(hours=24)
+    assert list(RETRY_DELAYS) == sorted(RETRY_DELAYS)
+
+    def script(got: Received) -> Reply:
+        return Reply(503 if json.loads(got.body)["type"] == "plan.created" else 200)
+
+    with receiver(script) as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        plan_id = make_plan(uow_factory, clinic_id, now, "EXT-1")
+        act(uow_factory, plan_id, "hold", now)
+        at, waits = now, []
+        for _ in range(MAX_ATTEMPTS):
+            deliver_due(uow_factory, now=at)
+            [head] = [d for d in deliveries(uow_factory, hook.webhook.id)
+                      if d.event_type == "plan.created"]
+            if head.next_attempt_at is None:
+                break
+            waits.append(head.next_attempt_at - at)
+            assert server.types() == ["plan.created"] * len(server.received)  # hold waits
+            at = head.next_attempt_at
+    assert waits == list(RETRY_DELAYS)
+    created, held = sorted(deliveries(uow_factory, hook.webhook.id), key=lambda d: d.event_type)
+    assert (created.status, created.attempts, created.last_status_code) == (
+        "failed", MAX_ATTEMPTS, 503)
+    assert created.last_attempt_at - now >= timedelta(hours=24)
+    assert created.next_attempt_at is None
+    assert deliveries(uow_factory, hook.webhook.id, status="failed") == [created]
+    assert held.status == "succeeded"  # a finally failed event no longer holds the next back
+    assert server.types() == ["plan.created"] * MAX_ATTEMPTS + ["plan.status_changed"]
+
+
+def test_nothing_is_sent_again_after_a_committed_2xx(
+        uow_factory: UowFactory, clinic_id: str, clock: FakeClock) -> None:
+    with receiver() as server:
+        subscribe(uow_factory, clinic_id, server.url, clock.now)
+        make_plan(uow_factory, clinic_id, clock.now, "EXT-1")
+        deliver_due(uow_factory, now=clock.now)
+        for hours in (0, 1, 25, 24 * 7):
+            assert deliver_due(uow_factory, now=clock.advance(hours=hours)).attempted == 0
+    assert len(server.received) == 1
+
+
+def test_a_deleted_subscription_gets_nothing_more(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    with receiver() as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        service.delete_webhook(uow_factory(), hook.webhook.id, actor=SETUP, now=now)
+        assert deliver_due(uow_factory, now=now).attempted == 0
+    assert server.received == []
