@@ -22,9 +22,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# The lead will add the APScheduler process here once jobs exist.
+# The API under gunicorn plus the one scheduler process (leader election: see README).
 run: install
 	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/python -m scheduler & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null; wait $$sched' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
 
 clean:

@@ -55,6 +55,7 @@ class Settings:
     scheduler_enabled: bool = False
     testing: bool = False
     idempotency_ttl_hours: int = 24
+    require_scheduler: bool = False  # /readyz fails while no scheduler leader has beaten
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -75,6 +76,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper(),
             scheduler_enabled=_bool("SCHEDULER_ENABLED", env.get("SCHEDULER_ENABLED", "false")),
             testing=testing,
+            require_scheduler=_bool("REQUIRE_SCHEDULER", env.get("REQUIRE_SCHEDULER", "false")),
             idempotency_ttl_hours=_int(
                 "IDEMPOTENCY_TTL_HOURS", env.get("IDEMPOTENCY_TTL_HOURS", "24"), 1, 24 * 30
             ),

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify
 from api.context import cadence
 from api.problems import problem
 from scheduler import schema
+from scheduler.jobs import heartbeat
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +19,15 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    ready, reason = schema.readiness(cadence().engine)
+    """Database reachable and migrated; scheduler leader beating (stale is never ready,
+    absent only when REQUIRE_SCHEDULER is set)."""
+    wiring = cadence()
+    ready, reason = schema.readiness(wiring.engine)
     if not ready:
         return problem(503, f"Not ready: {reason}.", slug="not-ready")
-    return jsonify(status="ok")
+    scheduler = heartbeat.leader_status(wiring.uow(), wiring.now())
+    if scheduler["status"] == "stale" or (
+            scheduler["status"] == "absent" and wiring.settings.require_scheduler):
+        return problem(503, f"Not ready: scheduler {scheduler['status']} (last heartbeat "
+                       f"{scheduler['last_heartbeat']}).", slug="not-ready")
+    return jsonify(status="ok", scheduler=scheduler)

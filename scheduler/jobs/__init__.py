@@ -1,0 +1,1 @@
+"""APScheduler jobs: thin functions that delegate to the core, safe to run twice."""

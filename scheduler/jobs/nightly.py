@@ -1,0 +1,142 @@
+"""The nightly pass, per clinic, after 03:30 clinic-local time (outside any DST change):
+expire overrides through the engine, record each plan's window state (upcoming -> due ->
+overdue -> lapsed) and emit followup events. Each batch claims its plans by stamping
+`nightly_date` in the same transaction as their effects, so a pass killed half-way resumes
+where it stopped and no plan is processed twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+import rules
+from scheduler.db import UnitOfWork
+from scheduler.jobs.followups import NOTIFY, followup_data
+from scheduler.models import Clinic
+from scheduler.ops_models import ClinicNightly
+from scheduler.plan_models import Plan
+from scheduler.services.common import Actor
+from scheduler.services.plan_core import Loaded, apply, calendar_of
+from scheduler.services.proposals import state_on
+from scheduler.services.rulesets import resolve
+from scheduler.webhooks.outbox import emit
+
+log = logging.getLogger("cadence.scheduler")
+NIGHTLY_AT = time(3, 30)
+SYSTEM = Actor(key_id=None, name="scheduler")
+
+
+@dataclass
+class NightlyStats:
+    clinics: int = 0
+    plans: int = 0
+    overrides_expired: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+
+
+def clinics_due(uow: UnitOfWork, now: datetime) -> list[tuple[str, date]]:
+    """(clinic id, local date) for clinics past 03:30 local whose pass for today is not done."""
+    with uow:
+        recent = now.date() - timedelta(days=2)  # local dates are within a day of UTC's
+        done = {(c, d) for c, d in uow.session.execute(
+            select(ClinicNightly.clinic_id, ClinicNightly.local_date)
+            .where(ClinicNightly.local_date >= recent))}
+        due = []
+        for clinic in uow.session.scalars(select(Clinic)).all():
+            local = now.astimezone(calendar_of(clinic).zone)
+            if local.time() >= NIGHTLY_AT and (clinic.id, local.date()) not in done:
+                due.append((clinic.id, local.date()))
+        return sorted(due)
+
+
+def run_nightly(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
+                batch: int = 500) -> NightlyStats:
+    """Run every clinic's pass that is due at `now`; safe to run twice or concurrently."""
+    stats = NightlyStats()
+    for clinic_id, today in clinics_due(uow_factory(), now):
+        stats.clinics += 1
+        run_clinic(uow_factory, clinic_id, today, now, batch=batch, stats=stats)
+    return stats
+
+
+def run_clinic(uow_factory: Callable[[], UnitOfWork], clinic_id: str, today: date,
+               now: datetime, *, batch: int = 500, stats: NightlyStats | None = None) -> int:
+    """Process the clinic's open plans not yet stamped for `today`, batch by batch."""
+    stats = stats or NightlyStats()
+    processed = 0
+    while True:
+        uow = uow_factory()
+        with uow:
+            count = _batch(uow, clinic_id, today, now, batch, stats)
+            uow.commit()
+        processed += count
+        if count < batch:
+            break
+    uow = uow_factory()
+    with uow:
+        if uow.session.get(ClinicNightly, (clinic_id, today)) is None:
+            uow.session.add(ClinicNightly(clinic_id=clinic_id, local_date=today,
+                                          plans=processed, finished_at=now))
+            uow.commit()
+    log.info("nightly pass done: clinic=%s date=%s plans=%d", clinic_id, today, processed)
+    return processed
+
+
+CLAIMED = (Plan.id, Plan.clinic_id, Plan.patient_id, Plan.next_kind, Plan.next_earliest,
+           Plan.next_target, Plan.next_latest, Plan.lapse_after, Plan.booked_until,
+           Plan.window_state, Plan.override_until)
+
+
+def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: int,
+           stats: NightlyStats) -> int:
+    session = uow.session
+    pending = (select(Plan.id).where(Plan.clinic_id == clinic_id, Plan.status != "discharged",
+                                     or_(Plan.nightly_date.is_(None), Plan.nightly_date < today))
+               .order_by(Plan.id).limit(size))
+    if session.get_bind().dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    # The claim: the stamp commits with the batch's effects or not at all. The claimed rows
+    # stay locked (PostgreSQL row locks, SQLite's write lock) until this transaction ends.
+    claimed = session.execute(update(Plan).where(Plan.id.in_(pending.scalar_subquery()))
+                              .values(nightly_date=today).returning(*CLAIMED)
+                              .execution_options(synchronize_session=False)).all()
+    if not claimed:
+        return 0
+    clinic = session.get(Clinic, clinic_id)
+    assert clinic is not None
+    seen: list[dict[str, str]] = []
+    for plan in claimed:
+        row: object = plan
+        if plan.override_until is not None and plan.override_until < today:
+            row = _expire_override(session, clinic, plan.id, now)
+            stats.overrides_expired += 1
+        state = state_on(row, today)
+        if state != plan.window_state:
+            seen.append({"pid": plan.id, "ws": state})
+            if state in NOTIFY:
+                emit(session, clinic_id=plan.clinic_id, plan_id=plan.id, type=NOTIFY[state],
+                     data=followup_data(row, state, today), now=now)  # type: ignore[arg-type]
+                stats.events[NOTIFY[state]] = stats.events.get(NOTIFY[state], 0) + 1
+    if seen:
+        table = Plan.__table__
+        session.execute(update(table).where(table.c.id == bindparam("pid"))
+                        .values(window_state=bindparam("ws")), seen)
+    stats.plans += len(claimed)
+    return len(claimed)
+
+
+def _expire_override(session: Session, clinic: Clinic, plan_id: str, now: datetime) -> Plan:
+    """Fold a `time passes` event: the engine ends the override and explains it."""
+    row = session.get(Plan, plan_id, populate_existing=True)
+    assert row is not None
+    loaded = Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
+                    rules.state_from_dict(row.state))
+    apply(session, loaded, rules.TimePassed(now), now=now, actor=SYSTEM,
+          action="plan.time_passed")
+    session.flush()
+    return row

@@ -1,0 +1,38 @@
+"""The daytime sweep: every few minutes, emit followup.due / .overdue for plans whose window
+state on the clinic's today changed since jobs last looked (a new session, a report...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from scheduler.db import UnitOfWork
+from scheduler.jobs.followups import changed_candidates, observe
+from scheduler.models import Clinic
+from scheduler.services.plan_core import calendar_of
+
+
+def run_sweep(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
+              batch: int = 500) -> dict[str, int]:
+    """Returns the number of events emitted per type. Safe to run twice or concurrently: the
+    guarded update in `observe` is the claim."""
+    emitted: dict[str, int] = {}
+    with uow_factory() as uow:
+        clinics = uow.session.scalars(select(Clinic)).all()
+        todays = [(c.id, calendar_of(c).local_date(now)) for c in clinics]
+    for clinic_id, today in todays:
+        while True:
+            uow = uow_factory()
+            with uow:
+                rows = uow.session.scalars(changed_candidates(clinic_id, today)
+                                           .limit(batch)).all()
+                for row in rows:
+                    kind = observe(uow.session, row, today, now)
+                    if kind:
+                        emitted[kind] = emitted.get(kind, 0) + 1
+                uow.commit()
+            if len(rows) < batch:
+                break
+    return emitted

@@ -1,0 +1,89 @@
+"""The job functions APScheduler calls by path: thin, argument-free, safe to run twice.
+
+They reach the database through the runtime the scheduler process configured at start
+(`configure`), read the clock once and delegate to the core."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scheduler.db import UnitOfWork
+from scheduler.jobs.heartbeat import beat
+from scheduler.jobs.nightly import run_nightly
+from scheduler.jobs.sweep import run_sweep
+from scheduler.services.idempotency import purge_expired
+from scheduler.webhooks.delivery import deliver_due
+
+log = logging.getLogger("cadence.scheduler")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    uow_factory: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime]
+    instance_id: str
+    started_at: datetime
+    idempotency_ttl: timedelta = timedelta(hours=24)
+
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def _rt() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("scheduler jobs run only inside a configured scheduler process")
+    return _runtime
+
+
+def heartbeat_job() -> None:
+    rt = _rt()
+    beat(rt.uow_factory(), instance_id=rt.instance_id, role="leader",
+         started_at=rt.started_at, now=rt.clock())
+
+
+def nightly_job() -> None:
+    rt = _rt()
+    stats = run_nightly(rt.uow_factory, rt.clock())
+    if stats.clinics:
+        log.info("nightly: %d clinics, %d plans, %d overrides expired, events %s",
+                 stats.clinics, stats.plans, stats.overrides_expired, stats.events)
+
+
+def sweep_job() -> None:
+    rt = _rt()
+    emitted = run_sweep(rt.uow_factory, rt.clock())
+    if emitted:
+        log.info("sweep: events %s", emitted)
+
+
+def webhook_job() -> None:
+    rt = _rt()
+    report = deliver_due(rt.uow_factory, now=rt.clock())
+    if report.succeeded or report.failed or report.retrying:
+        log.info("webhooks: %s", report)
+
+
+def purge_job() -> None:
+    rt = _rt()
+    purge_expired(rt.uow_factory(), now=rt.clock(), ttl=rt.idempotency_ttl)
+
+
+# id -> (function path, trigger kwargs, misfire grace seconds)
+JOBS: dict[str, tuple[str, dict, int]] = {
+    "heartbeat": ("scheduler.jobs.tasks:heartbeat_job", {"trigger": "interval", "seconds": 15},
+                  10),
+    "webhooks": ("scheduler.jobs.tasks:webhook_job", {"trigger": "interval", "seconds": 5}, 30),
+    "sweep": ("scheduler.jobs.tasks:sweep_job", {"trigger": "interval", "minutes": 5}, 240),
+    # every clinic's pass starts within 15 minutes of 03:30 in its own zone
+    "nightly": ("scheduler.jobs.tasks:nightly_job", {"trigger": "cron", "minute": "*/15"}, 840),
+    "purge": ("scheduler.jobs.tasks:purge_job", {"trigger": "cron", "hour": 4, "minute": 45},
+              3600),
+}

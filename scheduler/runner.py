@@ -1,0 +1,77 @@
+"""The scheduler process: win the election (or wait as a hot standby), then run APScheduler
+with a persistent job store. Never started inside the web workers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import UTC
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from config import Settings
+from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
+from scheduler.jobs import tasks
+from scheduler.jobs.heartbeat import beat
+from scheduler.leader import leadership_for
+
+log = logging.getLogger("cadence.scheduler")
+JOBSTORE_TABLE = "apscheduler_jobs"  # APScheduler's own table, kept out of Alembic
+
+
+def build_scheduler(engine) -> BackgroundScheduler:  # type: ignore[no-untyped-def]
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
+        job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
+    for job_id, (func, trigger, grace) in tasks.JOBS.items():
+        scheduler.add_job(func, id=job_id, replace_existing=True, misfire_grace_time=grace,
+                          **trigger)
+    return scheduler
+
+
+def run(settings: Settings, *, stop: threading.Event | None = None,
+        poll_seconds: float = 2.0) -> int:
+    """Block until `stop` is set (or SIGTERM / SIGINT). Returns an exit code."""
+    stop = stop or threading.Event()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
+    started = utcnow()
+    tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started))
+    lock = leadership_for(engine)
+    log.info("scheduler %s: standby, waiting for leadership", instance_id)
+    while not lock.try_acquire():
+        beat(UnitOfWork(sessions), instance_id=instance_id, role="standby", started_at=started,
+             now=utcnow())
+        if stop.wait(poll_seconds):
+            return 0
+    log.info("scheduler %s: leader", instance_id)
+    scheduler = build_scheduler(engine)
+    scheduler.start()
+    tasks.heartbeat_job()
+    try:
+        while not stop.wait(poll_seconds):
+            if not lock.still_held():
+                log.error("scheduler %s: leadership lost; stopping", instance_id)
+                return 3
+        return 0
+    finally:
+        scheduler.shutdown(wait=True)
+        lock.release()
+        engine.dispose()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return run(Settings.from_env(), stop=stop)
+
+
+
