@@ -24,7 +24,7 @@ from scheduler.services.common import Actor
 from scheduler.services.plan_core import Loaded, apply, calendar_of
 from scheduler.services.proposals import state_on
 from scheduler.services.rulesets import resolve
-from scheduler.webhooks.outbox import emit
+from scheduler.webhooks.outbox import emit_many
 
 log = logging.getLogger("cadence.scheduler")
 NIGHTLY_AT = time(3, 30)
@@ -110,6 +110,7 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
     clinic = session.get(Clinic, clinic_id)
     assert clinic is not None
     seen: list[dict[str, str]] = []
+    events: list[tuple[str, str | None, str, dict]] = []
     for plan in claimed:
         row: object = plan
         if plan.override_until is not None and plan.override_until < today:
@@ -119,9 +120,10 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
         if state != plan.window_state:
             seen.append({"pid": plan.id, "ws": state})
             if state in NOTIFY:
-                emit(session, clinic_id=plan.clinic_id, plan_id=plan.id, type=NOTIFY[state],
-                     data=followup_data(row, state, today), now=now)  # type: ignore[arg-type]
+                events.append((plan.clinic_id, plan.id, NOTIFY[state],
+                               followup_data(row, state, today)))  # type: ignore[arg-type]
                 stats.events[NOTIFY[state]] = stats.events.get(NOTIFY[state], 0) + 1
+    emit_many(session, events, now=now)
     if seen:
         table = Plan.__table__
         session.execute(update(table).where(table.c.id == bindparam("pid"))

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 import rules
@@ -22,30 +22,55 @@ def emit(session: Session, *, clinic_id: str, plan_id: str | None, type: str,
          data: dict[str, Any], now: datetime) -> str:
     """Write event `type` to the outbox and a pending delivery for every active subscription
     of the clinic to `type`; nothing is committed here (the caller's transaction decides).
+    Returns the event id, which is the `webhook-id` of every delivery of it."""
+    return emit_many(session, [(clinic_id, plan_id, type, data)], now=now)[0]
+
+
+def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[str, Any]]], *,
+              now: datetime) -> list[str]:
+    """`emit` for (clinic_id, plan_id, type, data) tuples at once, in list order.
 
     A plan's events get consecutive `seq` numbers: plan writes hold the plan's row lock, so
     the max + 1 below never races (and the (plan_id, seq) unique constraint would catch it).
-    Returns the event id, which is the `webhook-id` of every delivery of it.
+    Rows go in as two multi-row Core inserts (the nightly pass emits thousands per run), and
+    a clinic's subscriptions are read once per transaction.
     """
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event type {type!r}")
-    seq = 0
-    if plan_id is not None:
-        last = session.scalar(select(func.max(OutboxEvent.seq))
-                              .where(OutboxEvent.plan_id == plan_id))
-        seq = 0 if last is None else last + 1
-    event = OutboxEvent(id=new_id("msg"), clinic_id=clinic_id, plan_id=plan_id, seq=seq,
-                        type=type, payload=data, created_at=now)
-    session.add(event)
-    session.flush()  # the event row before the deliveries that reference it
-    hooks = session.scalars(select(Webhook).where(Webhook.clinic_id == clinic_id,
-                                                  Webhook.deleted_at.is_(None))).all()
-    for hook in hooks:
-        if type in hook.events:
-            session.add(WebhookDelivery(
-                id=new_id("dlv"), event_id=event.id, webhook_id=hook.id, plan_id=plan_id,
-                seq=seq, status="pending", attempts=0, next_attempt_at=now, created_at=now))
-    return event.id
+    for _, _, type_, _ in events:
+        if type_ not in EVENT_TYPES:
+            raise ValueError(f"unknown webhook event type {type_!r}")
+    plan_ids = {plan_id for _, plan_id, _, _ in events if plan_id is not None}
+    last: dict[str | None, int] = dict(session.execute(
+        select(OutboxEvent.plan_id, func.max(OutboxEvent.seq))
+        .where(OutboxEvent.plan_id.in_(plan_ids)).group_by(OutboxEvent.plan_id)).all()
+    ) if plan_ids else {}
+    rows, deliveries = [], []
+    for clinic_id, plan_id, type_, data in events:
+        seq = last.get(plan_id, -1) + 1 if plan_id is not None else 0
+        if plan_id is not None:
+            last[plan_id] = seq
+        event_id = new_id("msg")
+        rows.append({"id": event_id, "clinic_id": clinic_id, "plan_id": plan_id, "seq": seq,
+                     "type": type_, "payload": data, "created_at": now})
+        deliveries += [{"id": new_id("dlv"), "event_id": event_id, "webhook_id": hook_id,
+                        "plan_id": plan_id, "seq": seq, "status": "pending", "attempts": 0,
+                        "next_attempt_at": now, "created_at": now}
+                       for hook_id, types in _subscriptions(session, clinic_id)
+                       if type_ in types]
+    if rows:
+        session.execute(insert(OutboxEvent.__table__), rows)
+    if deliveries:
+        session.execute(insert(WebhookDelivery.__table__), deliveries)
+    return [row["id"] for row in rows]
+
+
+def _subscriptions(session: Session, clinic_id: str) -> list[tuple[str, list[str]]]:
+    """(webhook id, event types) of the clinic's active webhooks, cached for the transaction."""
+    cache = session.info.setdefault("webhook_subscriptions", {})
+    if clinic_id not in cache:
+        cache[clinic_id] = [tuple(row) for row in session.execute(
+            select(Webhook.id, Webhook.events).where(Webhook.clinic_id == clinic_id,
+                                                     Webhook.deleted_at.is_(None)))]
+    return cache[clinic_id]
 
 
 def body_of(event: OutboxEvent) -> bytes:
@@ -96,3 +121,9 @@ def emit_plan_changes(session: Session, plan: Plan, before: rules.Snapshot | Non
     return [emit(session, clinic_id=plan.clinic_id, plan_id=plan.id, type=kind,
                  data={**ids, **data}, now=now)
             for kind, data in plan_change_events(before, after)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_subscriptions(session: Session, transaction: Any) -> None:
+    """Subscriptions are cached per transaction only: a new one is seen by the next."""
+    session.info.pop("webhook_subscriptions", None)
