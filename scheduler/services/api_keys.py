@@ -15,7 +15,7 @@ from sqlalchemy import select
 from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.ids import new_id
-from scheduler.models import ApiKey, Clinic
+from scheduler.models import ApiKey, Clinic, api_key_clinics
 from scheduler.services import audit
 from scheduler.services.common import Actor, Page, paginate
 
@@ -115,13 +115,20 @@ def authenticate(uow: UnitOfWork, presented: str) -> ApiKeyView | None:
     parts = presented.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    with uow:
-        row = uow.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-        if row is None or row.revoked_at is not None:
-            return None
-        if not hmac.compare_digest(row.key_hash, _hash(presented)):
-            return None
-        return _view(row)
+    with uow:  # one query, no ORM entities: this runs before every /api/v1 request
+        rows = uow.session.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
+                   ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
+            .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
+            .where(ApiKey.prefix == parts[1])).all()
+    if not rows or rows[0].revoked_at is not None:
+        return None
+    if not hmac.compare_digest(rows[0].key_hash, _hash(presented)):
+        return None
+    first = rows[0]
+    return ApiKeyView(id=first.id, name=first.name, role=Role(first.role), prefix=first.prefix,
+                      clinic_ids=tuple(sorted(r.clinic_id for r in rows if r.clinic_id)),
+                      created_at=first.created_at, revoked_at=first.revoked_at)
 
 
 def list_api_keys(

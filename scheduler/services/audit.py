@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.ids import new_id
@@ -25,19 +25,9 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit entry to the current transaction (committed with the change it records)."""
-    session.add(
-        AuditEntry(
-            id=new_id("aud"),
-            at=at,
-            clinic_id=clinic_id,
-            plan_id=plan_id,
-            actor_key_id=actor.key_id,
-            actor_name=actor.name,
-            action=action,
-            before=before,
-            after=after,
-        )
-    )
+    session.execute(insert(AuditEntry.__table__).values(
+        id=new_id("aud"), at=at, clinic_id=clinic_id, plan_id=plan_id, actor_key_id=actor.key_id,
+        actor_name=actor.name, action=action, before=before, after=after))
 
 
 def list_entries(uow: Any, *, scope: frozenset[str] | None, clinic_id: str | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 import rules
@@ -68,11 +68,12 @@ def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) ->
         result = session.execute(stmt.execution_options(synchronize_session=False))
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound("plan", plan_id)
-    row = session.get(Plan, plan_id, populate_existing=lock)
-    if row is None or (scope is not None and row.clinic_id not in scope):
+    found = session.execute(select(Plan, Clinic).join(Clinic, Clinic.id == Plan.clinic_id)
+                            .where(Plan.id == plan_id)
+                            .execution_options(populate_existing=lock)).first()
+    if found is None or (scope is not None and found[0].clinic_id not in scope):
         raise NotFound("plan", plan_id)
-    clinic = session.get(Clinic, row.clinic_id)
-    assert clinic is not None  # foreign key
+    row, clinic = found
     return Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
                   rules.state_from_dict(row.state))
 
@@ -98,9 +99,10 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
     plan row and audit it. Returns the new state and this event's decision as stored."""
     row, rs, cal = loaded.row, loaded.ruleset, loaded.calendar
     event_id = new_id("evt")
-    session.add(PlanEvent(id=event_id, plan_id=row.id, seq=loaded.state.events, kind=event.kind,
-                          at=event.at, payload=event.to_dict(), created_at=now))
-    session.flush()  # the event row before the decisions that reference it
+    # Append-only rows go in as Core inserts (no ORM bookkeeping on the hot write path).
+    session.execute(insert(PlanEvent.__table__).values(
+        id=event_id, plan_id=row.id, seq=loaded.state.events, kind=event.kind, at=event.at,
+        payload=event.to_dict(), created_at=now))
     if event.at >= loaded.state.last_event_at:
         state, decision = engine_call(rules.evaluate, loaded.state, event, rs, cal.local_date)
         ids = _store_decisions(session, row.id, [(event_id, decision)], now)
@@ -130,12 +132,11 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
 def _store_decisions(session: Session, plan_id: str, pairs: list[tuple[str, rules.Decision]],
                      now: datetime) -> dict[str, str]:
     """Insert decision rows; returns event id -> decision id."""
-    ids = {}
-    for event_id, decision in pairs:
-        ids[event_id] = new_id("dec")
-        session.add(DecisionRow(id=ids[event_id], plan_id=plan_id, event_id=event_id,
-                                position=decision.seq, at=decision.at, trigger=decision.trigger,
-                                payload=decision.to_dict(), created_at=now))
+    ids = {event_id: new_id("dec") for event_id, _ in pairs}
+    session.execute(insert(DecisionRow.__table__), [
+        {"id": ids[event_id], "plan_id": plan_id, "event_id": event_id,
+         "position": decision.seq, "at": decision.at, "trigger": decision.trigger,
+         "payload": decision.to_dict(), "created_at": now} for event_id, decision in pairs])
     return ids
 
 
