@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import rules
@@ -73,18 +75,24 @@ def run_clinic(uow_factory: Callable[[], UnitOfWork], clinic_id: str, today: dat
         uow = uow_factory()
         with uow:
             count = _batch(uow, clinic_id, today, now, batch, stats)
+            processed += count
+            if count < batch:  # the last batch: the pass is recorded with it
+                _record_done(uow.session, clinic_id, today, processed, now)
             uow.commit()
-        processed += count
         if count < batch:
             break
-    uow = uow_factory()
-    with uow:
-        if uow.session.get(ClinicNightly, (clinic_id, today)) is None:
-            uow.session.add(ClinicNightly(clinic_id=clinic_id, local_date=today,
-                                          plans=processed, finished_at=now))
-            uow.commit()
     log.info("nightly pass done: clinic=%s date=%s plans=%d", clinic_id, today, processed)
     return processed
+
+
+def _record_done(session: Session, clinic_id: str, today: date, plans: int,
+                 now: datetime) -> None:
+    """Insert the clinic's ClinicNightly row unless a concurrent run already did."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ClinicNightly).values(clinic_id=clinic_id, local_date=today,
+                                                 plans=plans, finished_at=now)
+                    .on_conflict_do_nothing())
 
 
 CLAIMED = (Plan.id, Plan.clinic_id, Plan.patient_id, Plan.next_kind, Plan.next_earliest,
