@@ -31,6 +31,18 @@ SPEC_CONFIG: dict[str, Any] = {
 }
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Same key and body within 24 h: the first response is replayed with "
+    "`Idempotent-Replayed: true`; same key, other body: 422; still in flight: 409.",
+}
+X_ACTOR = {
+    "name": "X-Actor", "required": False, "schema": {"type": "string", "maxLength": 200},
+    "description": "The person behind the call (e.g. `physio:1234`), kept in the audit trail.",
+}
+
+
 class CadenceApi(Api):
     """Api whose documented error responses are problem+json."""
 
@@ -43,6 +55,24 @@ class CadenceApi(Api):
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer"}
         )
+        self.spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
+        self.spec.components.parameter("XActor", "header", X_ACTOR)
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        """Register, then document the headers every operation of ours honours."""
+        super().register_blueprint(blp, **options)
+        for path, operations in self.spec._paths.items():  # apispec keeps no public iterator
+            if not path.startswith("/api/v1"):
+                continue
+            for method, operation in operations.items():
+                if method not in ("get", "post", "patch", "put", "delete"):
+                    continue
+                refs = operation.setdefault("parameters", [])
+                wanted = ["XActor"] + (["IdempotencyKey"] if method == "post" else [])
+                for name in wanted:
+                    ref = {"$ref": f"#/components/parameters/{name}"}
+                    if ref not in refs:
+                        refs.append(ref)
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
