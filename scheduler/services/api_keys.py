@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
@@ -110,17 +110,25 @@ def create_api_key(
         return IssuedKey(api_key=view, secret=secret)
 
 
-def authenticate(uow: UnitOfWork, presented: str) -> ApiKeyView | None:
-    """The live key matching `presented`, or None (unknown, malformed or revoked)."""
+def authenticate(source: UnitOfWork | Engine, presented: str) -> ApiKeyView | None:
+    """The live key matching `presented`, or None (unknown, malformed or revoked).
+
+    Runs before every /api/v1 request: one column query, and given an Engine it runs on a
+    bare connection (no ORM session), which is a third of a cheap request's cost otherwise.
+    """
     parts = presented.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    with uow:  # one query, no ORM entities: this runs before every /api/v1 request
-        rows = uow.session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
-                   ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
-            .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
-            .where(ApiKey.prefix == parts[1])).all()
+    query = (select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
+                    ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
+             .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
+             .where(ApiKey.prefix == parts[1]))
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            rows = connection.execute(query).all()
+    else:
+        with source:
+            rows = source.session.execute(query).all()
     if not rows or rows[0].revoked_at is not None:
         return None
     if not hmac.compare_digest(rows[0].key_hash, _hash(presented)):
