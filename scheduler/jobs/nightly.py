@@ -105,7 +105,7 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
     session = uow.session
     pending = (select(Plan.id).where(Plan.clinic_id == clinic_id, Plan.status != "discharged",
                                      or_(Plan.nightly_date.is_(None), Plan.nightly_date < today))
-               .order_by(Plan.id).limit(size))
+               .limit(size))  # index order (clinic, nightly_date): no sort
     if session.get_bind().dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
     # The claim: the stamp commits with the batch's effects or not at all. The claimed rows
