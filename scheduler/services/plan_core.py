@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 import rules
@@ -54,6 +54,16 @@ class Loaded:
     state: rules.PlanState
 
 
+# Built once: the hot path of every plan read and write (statement construction is costly).
+_LOCK = (update(Plan).where(Plan.id == bindparam("plan_id")).values(version=Plan.version)
+         .execution_options(synchronize_session=False))
+_LOCK_IN_SCOPE = _LOCK.where(Plan.clinic_id.in_(bindparam("scope", expanding=True)))
+_LOAD = (select(Plan, Clinic).join(Clinic, Clinic.id == Plan.clinic_id)
+         .where(Plan.id == bindparam("plan_id")))
+_INSERT_EVENT = insert(PlanEvent.__table__)
+_INSERT_DECISION = insert(DecisionRow.__table__)
+
+
 def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) -> Loaded:
     """The plan, or NotFound when missing or outside `scope` (never a hint that it exists).
 
@@ -62,15 +72,14 @@ def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) ->
     serialise and never lose an update.
     """
     if lock:
-        stmt = update(Plan).where(Plan.id == plan_id).values(version=Plan.version)
-        if scope is not None:
-            stmt = stmt.where(Plan.clinic_id.in_(scope))
-        result = session.execute(stmt.execution_options(synchronize_session=False))
+        if scope is None:
+            result = session.execute(_LOCK, {"plan_id": plan_id})
+        else:
+            result = session.execute(_LOCK_IN_SCOPE, {"plan_id": plan_id, "scope": list(scope)})
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound("plan", plan_id)
-    found = session.execute(select(Plan, Clinic).join(Clinic, Clinic.id == Plan.clinic_id)
-                            .where(Plan.id == plan_id)
-                            .execution_options(populate_existing=lock)).first()
+    found = session.execute(_LOAD, {"plan_id": plan_id},
+                            execution_options={"populate_existing": lock}).first()
     if found is None or (scope is not None and found[0].clinic_id not in scope):
         raise NotFound("plan", plan_id)
     row, clinic = found
@@ -100,9 +109,9 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
     row, rs, cal = loaded.row, loaded.ruleset, loaded.calendar
     event_id = new_id("evt")
     # Append-only rows go in as Core inserts (no ORM bookkeeping on the hot write path).
-    session.execute(insert(PlanEvent.__table__).values(
-        id=event_id, plan_id=row.id, seq=loaded.state.events, kind=event.kind, at=event.at,
-        payload=event.to_dict(), created_at=now))
+    session.execute(_INSERT_EVENT, {
+        "id": event_id, "plan_id": row.id, "seq": loaded.state.events, "kind": event.kind,
+        "at": event.at, "payload": event.to_dict(), "created_at": now})
     if event.at >= loaded.state.last_event_at:
         state, decision = engine_call(rules.evaluate, loaded.state, event, rs, cal.local_date)
         ids = _store_decisions(session, row.id, [(event_id, decision)], now)
@@ -118,14 +127,12 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
                                                  zip(pairs, folded.decisions, strict=True)], now)
         state = folded.state
         decision = folded.decisions[[eid for eid, _ in pairs].index(event_id)]
-    before = loaded.state.snapshot().to_dict()
+    before, after = loaded.state.snapshot(), state.snapshot()
     write_state(row, state, rs, cal, now)
     audit.record(session, at=now, actor=actor, action=action, clinic_id=row.clinic_id,
-                 plan_id=row.id, before=before,
-                 after={**state.snapshot().to_dict(), "event": event.kind,
-                        "rules": list(decision.rules)})
-    outbox.emit_plan_changes(session, row, loaded.state.snapshot(), state.snapshot(), now=now,
-                             decision_id=ids[event_id])
+                 plan_id=row.id, before=before.to_dict(),
+                 after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules)})
+    outbox.emit_plan_changes(session, row, before, after, now=now, decision_id=ids[event_id])
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}
 
 
@@ -133,7 +140,7 @@ def _store_decisions(session: Session, plan_id: str, pairs: list[tuple[str, rule
                      now: datetime) -> dict[str, str]:
     """Insert decision rows; returns event id -> decision id."""
     ids = {event_id: new_id("dec") for event_id, _ in pairs}
-    session.execute(insert(DecisionRow.__table__), [
+    session.execute(_INSERT_DECISION, [
         {"id": ids[event_id], "plan_id": plan_id, "event_id": event_id,
          "position": decision.seq, "at": decision.at, "trigger": decision.trigger,
          "payload": decision.to_dict(), "created_at": now} for event_id, decision in pairs])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 import rules
 from scheduler.db import UnitOfWork
@@ -39,6 +39,9 @@ def _view(row: Report) -> ReportView:
                       row.adverse_event_note, row.notes, row.created_at)
 
 
+_INSERT_REPORT = insert(Report.__table__)
+
+
 def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain: int,
                   function: int | None = None, global_change: int | None = None,
                   soreness_hours: int | None = None, adverse_event: bool = False,
@@ -54,15 +57,13 @@ def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain:
         ensure_open(loaded)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
                                 action="plan.report_recorded")
-        row = Report(id=new_id("rpt"), plan_id=plan_id, event_id="", recorded_at=recorded_at,
-                     pain=pain, function=function, global_change=global_change,
-                     soreness_hours=soreness_hours, adverse_event=adverse_event,
-                     adverse_event_note=adverse_event_note, notes=notes, created_at=now)
-        row.event_id = decision["event_id"]
-        uow.session.add(row)
-        view = plan_view(loaded, now, state)
+        report = ReportView(new_id("rpt"), plan_id, recorded_at, pain, function, global_change,
+                            soreness_hours, adverse_event, adverse_event_note, notes, now)
+        uow.session.execute(_INSERT_REPORT, {
+            **{f: getattr(report, f) for f in ReportView.__dataclass_fields__},
+            "event_id": decision["event_id"]})
         uow.commit()
-        return _view(row), decision, view
+    return report, decision, plan_view(loaded, now, state)  # after commit: outside the lock
 
 
 def list_reports(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
