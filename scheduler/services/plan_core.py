@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import rules
 from scheduler.calendar import ClinicCalendar
@@ -61,6 +62,11 @@ _LOCK_IN_SCOPE = _LOCK.where(Plan.clinic_id.in_(bindparam("scope", expanding=Tru
 _LOAD = (select(Plan, Clinic).join(Clinic, Clinic.id == Plan.clinic_id)
          .where(Plan.id == bindparam("plan_id")))
 _INSERT_EVENT = insert(PlanEvent.__table__)
+_UPDATE_PLAN = (update(Plan.__table__).where(Plan.__table__.c.id == bindparam("plan_id"))
+                .values({name: bindparam(name, type_=Plan.__table__.c[name].type) for name in (
+                    "state", "status", "phase", "next_kind", "next_earliest", "next_target",
+                    "next_latest", "lapse_after", "booked_until", "override_until",
+                    "updated_at", "version")}))
 _INSERT_DECISION = insert(DecisionRow.__table__)
 
 
@@ -128,7 +134,7 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
         state = folded.state
         decision = folded.decisions[[eid for eid, _ in pairs].index(event_id)]
     before, after = loaded.state.snapshot(), state.snapshot()
-    write_state(row, state, rs, cal, now)
+    write_state(row, state, rs, cal, now, session=session)
     audit.record(session, at=now, actor=actor, action=action, clinic_id=row.clinic_id,
                  plan_id=row.id, before=before.to_dict(),
                  after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules)})
@@ -147,20 +153,38 @@ def _store_decisions(session: Session, plan_id: str, pairs: list[tuple[str, rule
     return ids
 
 
-def write_state(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
-                now: datetime, *, bump: bool = True) -> None:
-    """Copy the folded state and today's window into the plan row's columns."""
+def state_columns(state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
+                  now: datetime) -> dict[str, Any]:
+    """The plan row's columns for a folded state and today's window."""
     window = rules.next_window(state, rs, cal.local_date(now), cal.is_open)
-    row.state = state.to_dict()
-    row.status, row.phase = str(state.status), str(state.phase)
-    row.next_kind = str(window.kind) if window.kind else None
-    row.next_earliest, row.next_target, row.next_latest = (window.earliest, window.target,
-                                                           window.latest)
-    # lapsed once the date is more than I days after latest: after latest + floor(I)
-    row.lapse_after = (window.latest + timedelta(days=math.floor(window.interval_days or 0))
-                       if window.latest else None)
-    row.booked_until = max((day for _, day in state.booked), default=None)
-    row.override_until = state.override.until if state.override else None
-    row.updated_at = now
-    if bump:
-        row.version += 1
+    return {
+        "state": state.to_dict(), "status": str(state.status), "phase": str(state.phase),
+        "next_kind": str(window.kind) if window.kind else None,
+        "next_earliest": window.earliest, "next_target": window.target,
+        "next_latest": window.latest,
+        # lapsed once the date is more than I days after latest: after latest + floor(I)
+        "lapse_after": (window.latest + timedelta(days=math.floor(window.interval_days or 0))
+                        if window.latest else None),
+        "booked_until": max((day for _, day in state.booked), default=None),
+        "override_until": state.override.until if state.override else None,
+        "updated_at": now,
+    }
+
+
+def write_state(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
+                now: datetime, *, session: Session | None = None) -> None:
+    """Copy the folded state and today's window into the plan row.
+
+    With `session` (a stored, locked plan) the row is written with one Core UPDATE that also
+    bumps the version, and the loaded object is refreshed in place: the ORM's change detection
+    on the JSON state costs more than the whole statement. Without, it fills a new row.
+    """
+    values = state_columns(state, rs, cal, now)
+    if session is None:
+        for key, value in values.items():
+            setattr(row, key, value)
+        return
+    values["version"] = row.version + 1
+    session.execute(_UPDATE_PLAN, {"plan_id": row.id, **values})
+    for key, value in values.items():
+        set_committed_value(row, key, value)

@@ -72,7 +72,7 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
         row = Plan(id=new_id("pln"), clinic_id=clinic.id, patient_id=patient_id,
                    condition=condition, status="", phase="", ruleset=rs.id, state={},
                    version=1, created_at=now, updated_at=now)
-        write_state(row, folded.state, rs, cal, now, bump=False)
+        write_state(row, folded.state, rs, cal, now)
         session.add(row)
         try:
             session.flush()
