@@ -30,7 +30,7 @@ from scheduler.webhooks import outbox
 _CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()
 
 
-def calendar_of(clinic: Clinic) -> ClinicCalendar:
+def calendar_of(clinic: Any) -> ClinicCalendar:
     """The clinic's calendar, cached per clinic version (holiday tables are costly to build)."""
     key = (clinic.id, clinic.version)
     found = _CALENDARS.get(key)
@@ -91,6 +91,24 @@ def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) ->
     row, clinic = found
     return Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
                   rules.state_from_dict(row.state))
+
+
+_PROPOSAL_COLUMNS = (select(Plan.state, Plan.ruleset, Plan.clinic_id, Clinic.id, Clinic.version,
+                            Clinic.timezone, Clinic.open_weekdays, Clinic.closures,
+                            Clinic.holiday_region)
+                     .join(Clinic, Clinic.id == Plan.clinic_id)
+                     .where(Plan.id == bindparam("plan_id")))
+
+
+def load_for_proposal(session: Session, plan_id: str,
+                      scope: Scope) -> tuple[rules.PlanState, rules.Ruleset, ClinicCalendar]:
+    """Only what a proposal needs (state, ruleset, calendar), as plain columns: the read
+    path behind next-visit and the series, with no ORM entities to build."""
+    found = session.execute(_PROPOSAL_COLUMNS, {"plan_id": plan_id}).first()
+    if found is None or (scope is not None and found.clinic_id not in scope):
+        raise NotFound("plan", plan_id)
+    return (rules.state_from_dict(found.state), resolve(session, found.ruleset),
+            calendar_of(found))
 
 
 def check_version(loaded: Loaded, expected: int | None) -> None:

@@ -17,7 +17,7 @@ from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Clinic, Patient
 from scheduler.plan_models import DecisionRow, Plan
 from scheduler.services.common import MAX_LIMIT, Page, Scope
-from scheduler.services.plan_core import calendar_of, load
+from scheduler.services.plan_core import calendar_of, load, load_for_proposal
 from scheduler.services.plan_views import window_view
 
 STATES = ("upcoming", "due", "overdue", "lapsed", "booked")
@@ -26,20 +26,18 @@ STATES = ("upcoming", "due", "overdue", "lapsed", "booked")
 def next_visit(uow: UnitOfWork, plan_id: str, *, now: datetime,
                scope: Scope = None) -> dict[str, Any]:
     with uow:
-        loaded = load(uow.session, plan_id, scope)
-        today = loaded.calendar.local_date(now)
-        window = rules.next_window(loaded.state, loaded.ruleset, today, loaded.calendar.is_open)
-        return window_view(window)
+        state, ruleset, calendar = load_for_proposal(uow.session, plan_id, scope)
+    window = rules.next_window(state, ruleset, calendar.local_date(now), calendar.is_open)
+    return window_view(window)
 
 
 def schedule(uow: UnitOfWork, plan_id: str, *, count: int, now: datetime,
              scope: Scope = None) -> list[dict[str, date]]:
     """The next `count` targets at the current frequency, each on an open day."""
     with uow:
-        loaded = load(uow.session, plan_id, scope)
-        today = loaded.calendar.local_date(now)
-        items = rules.series(loaded.state, loaded.ruleset, today, loaded.calendar.is_open, count)
-        return [{"target": t, "earliest": e, "latest": lt} for t, e, lt in items]
+        state, ruleset, calendar = load_for_proposal(uow.session, plan_id, scope)
+    items = rules.series(state, ruleset, calendar.local_date(now), calendar.is_open, count)
+    return [{"target": t, "earliest": e, "latest": lt} for t, e, lt in items]
 
 
 def decisions(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
