@@ -247,7 +247,7 @@ class database:
     def __enter__(self) -> str | None:
         if self.kind == "sqlite":
             return f"sqlite:///{self.dir / 'cadence.db'}"
-        from bench.api_bench.run import PostgresCluster, find_pg_bin, free_port
+        from bench.pgcluster import PostgresCluster, find_pg_bin, free_port
         pg_bin = find_pg_bin()
         if pg_bin is None:
             return None

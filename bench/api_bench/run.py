@@ -5,6 +5,7 @@ Run from the repository root (any python: it re-executes itself with .venv/bin/p
     .venv/bin/python -m bench.api_bench                  # defaults: 10 s x 3 runs, both DBs
     .venv/bin/python bench/api_bench --seconds 3 --runs 1  # quick check (same entry point)
     .venv/bin/python bench/api_bench/run.py --databases sqlite
+    (fractional --warmup / --seconds are not accepted by wrk: use whole seconds)
 
 For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluster when
 /usr/lib/postgresql/*/bin exists, else null; default settings, fsync on, port --pg-port):
@@ -37,13 +38,9 @@ SIGTERM.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,16 +48,20 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # when run as a script
+
+from bench.api_bench.procs import Children, Interrupted, log, run_cli, signals_unwind  # noqa: E402
+from bench.api_bench.wrk import WRK, WrkResult, run_wrk, write_lua  # noqa: E402
+from bench.pgcluster import PostgresCluster, find_pg_bin, free_port  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
 TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0}
 ENDPOINTS = ("next_visit", "bare_get", "report", "bare_post")
 LABELS = {
@@ -78,125 +79,6 @@ def _reexec_in_venv() -> None:
     if not VENV_PYTHON.exists():
         sys.exit(f"{VENV_PYTHON} is missing: run `make install` first")
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class Interrupted(BaseException):
-    """SIGTERM / SIGHUP: unwind through every `finally` like Ctrl-C does."""
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    raise Interrupted(f"signal {signum}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Processes: every child we start is tracked and stopped in `finally`.
-
-
-class Children:
-    """Long-running children (gunicorn, wrk) in their own process groups."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self, argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(argv, start_new_session=True, **kw)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        # gunicorn workers share the master's group: make sure none outlived it
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        if proc in self.procs:
-            self.procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in reversed(list(self.procs)):
-            self.stop(proc)
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# ---------------------------------------------------------------------------------------------
-# PostgreSQL: a throwaway cluster (as .ci/run does, on another port).
-
-
-def find_pg_bin() -> Path | None:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                        key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)] or [0],
-                        reverse=True)
-    for directory in candidates:
-        if all((directory / b).exists() for b in ("initdb", "pg_ctl", "postgres", "createdb")):
-            return directory
-    return None
-
-
-class PostgresCluster:
-    def __init__(self, pg_bin: Path, port: int, workdir: Path) -> None:
-        self.pg_bin, self.port = pg_bin, port
-        self.dir = workdir / "pg"
-        self.started = False
-
-    def _as_postgres(self, argv: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
-
-    def _run(self, argv: list[str]) -> None:
-        done = subprocess.run(self._as_postgres(argv), capture_output=True, text=True,
-                              timeout=120, start_new_session=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{argv[0]} failed:\n{done.stdout}\n{done.stderr}")
-
-    def start(self) -> None:
-        self.dir.mkdir()
-        if os.geteuid() == 0:
-            self.dir.parent.chmod(0o755)
-            shutil.chown(self.dir, "postgres", "postgres")
-        self._run([str(self.pg_bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
-                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        self.started = True  # from here on, stop() is needed
-        self._run([str(self.pg_bin / "pg_ctl"), "-D", str(self.dir / "data"),
-                   "-l", str(self.dir / "server.log"), "-w", "-t", "60",
-                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
-                   "start"])
-        for name in ("cadence", "bare"):
-            self._run([str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                       "-U", "postgres", name])
-
-    def url(self, name: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
-
-    def stop(self) -> None:
-        if not self.started:
-            return
-        subprocess.run(self._as_postgres([str(self.pg_bin / "pg_ctl"), "-D",
-                                          str(self.dir / "data"), "-m", "fast", "-w", "stop"]),
-                       capture_output=True, timeout=120, start_new_session=True)
-        self.started = False
-
 
 # ---------------------------------------------------------------------------------------------
 # HTTP setup through the service's API.
@@ -259,125 +141,6 @@ def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str]]:
             "consent": {"recorded_at": consent_at, "recorded_by": "physio:bench"}})
         plan_ids.append(plan["id"])
     return key, plan_ids
-
-
-# ---------------------------------------------------------------------------------------------
-# wrk: Lua scripts and output parsing.
-
-LUA_COMMON = """
-local ids = {%(ids)s}
-local headers = {["Authorization"] = "Bearer %(token)s", ["Content-Type"] = "application/json"}
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-local lo, n, i
-function init(args)
-  -- wrk threads are numbered 0..T-1 in setup(); each walks its own slice of the ids
-  local threads = %(threads)d
-  local per = math.floor(#ids / threads)
-  lo = tid * per
-  n = per
-  i = 0
-  math.randomseed(1000 + tid)
-end
-local function next_id()
-  i = i + 1
-  return ids[lo + (i %% n) + 1]
-end
-"""
-
-LUA_REQUEST = {
-    "next_visit": """
-function request()
-  return wrk.format("GET", "/api/v1/plans/" .. next_id() .. "/next-visit", headers)
-end
-""",
-    "report": """
-function request()
-  local body = string.format('{"recorded_at": "%s", "pain": %d, "function": %d}',
-    os.date("!%Y-%m-%dT%H:%M:%S+00:00"), math.random(0, 10), math.random(0, 10))
-  return wrk.format("POST", "/api/v1/plans/" .. next_id() .. "/reports", headers, body)
-end
-""",
-    "bare_get": """
-function request()
-  return wrk.format("GET", "/rows/" .. next_id(), headers)
-end
-""",
-    "bare_post": """
-function request()
-  local body = string.format('{"name": "bench %d", "value": %d}',
-    math.random(0, 1000000), math.random(0, 1000))
-  return wrk.format("POST", "/rows", headers, body)
-end
-""",
-}
-
-
-def write_lua(path: Path, endpoint: str, ids: list[str], token: str, threads: int) -> None:
-    common = LUA_COMMON % {"ids": ", ".join(f'"{i}"' for i in ids), "token": token,
-                           "threads": threads}
-    path.write_text(common + LUA_REQUEST[endpoint])
-
-
-_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s+(\d+(?:\.\d+)?)(us|ms|s|m)\s*$")
-
-
-@dataclass
-class WrkResult:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-    non2xx: int
-    raw: str = field(repr=False, default="")
-
-
-def parse_wrk(output: str) -> WrkResult:
-    percentiles: dict[str, float] = {}
-    in_dist = False
-    for line in output.splitlines():
-        if "Latency Distribution" in line:
-            in_dist = True
-            continue
-        if in_dist:
-            match = _DURATION.match(line)
-            if match:
-                percentiles[match.group(1)] = float(match.group(2)) * _UNIT_MS[match.group(3)]
-                continue
-            in_dist = False
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    total = re.search(r"(\d+) requests in", output)
-    if rps is None or total is None or "50" not in percentiles or "99" not in percentiles:
-        raise RuntimeError(f"could not parse wrk output:\n{output}")
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    # read errors are not counted: gunicorn's sync workers close every connection after the
-    # response (no keep-alive), which wrk may see as a read error on the next request
-    errors = (int(socket_errors.group(1)) + int(socket_errors.group(3))
-              + int(socket_errors.group(4))) if socket_errors else 0
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return WrkResult(float(rps.group(1)), percentiles["50"], percentiles["99"],
-                     int(total.group(1)), errors, int(non2xx.group(1)) if non2xx else 0, output)
-
-
-def run_wrk(children: Children, url: str, script: Path, seconds: float, threads: int,
-            connections: int) -> WrkResult:
-    proc = children.start([WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s",
-                           "--timeout", "5s", "--latency", "-s", str(script), url],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        out, _ = proc.communicate(timeout=seconds + 60)
-    finally:
-        children.stop(proc)
-    text = out.decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{text}")
-    return parse_wrk(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,18 +300,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.plans < args.threads or args.rows < args.threads:
         parser.error("--plans and --rows must be at least --threads")
     return args
-
-
-@contextlib.contextmanager
-def signals_unwind() -> Iterator[None]:
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
-    # Ctrl-C -> KeyboardInterrupt even when started with SIGINT ignored (e.g. `cmd &`)
-    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

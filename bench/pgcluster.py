@@ -1,0 +1,70 @@
+"""A throwaway PostgreSQL cluster for benchmarks (as .ci/run starts one, on another port)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+
+def find_pg_bin() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                        key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)] or [0],
+                        reverse=True)
+    for directory in candidates:
+        if all((directory / b).exists() for b in ("initdb", "pg_ctl", "postgres", "createdb")):
+            return directory
+    return None
+
+
+class PostgresCluster:
+    def __init__(self, pg_bin: Path, port: int, workdir: Path) -> None:
+        self.pg_bin, self.port = pg_bin, port
+        self.dir = workdir / "pg"
+        self.started = False
+
+    def _as_postgres(self, argv: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+    def _run(self, argv: list[str]) -> None:
+        done = subprocess.run(self._as_postgres(argv), capture_output=True, text=True,
+                              timeout=120, start_new_session=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed:\n{done.stdout}\n{done.stderr}")
+
+    def start(self) -> None:
+        self.dir.mkdir()
+        if os.geteuid() == 0:
+            self.dir.parent.chmod(0o755)
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._run([str(self.pg_bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
+                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        self.started = True  # from here on, stop() is needed
+        self._run([str(self.pg_bin / "pg_ctl"), "-D", str(self.dir / "data"),
+                   "-l", str(self.dir / "server.log"), "-w", "-t", "60",
+                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+                   "start"])
+        for name in ("cadence", "bare"):
+            self._run([str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                       "-U", "postgres", name])
+
+    def url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        subprocess.run(self._as_postgres([str(self.pg_bin / "pg_ctl"), "-D",
+                                          str(self.dir / "data"), "-m", "fast", "-w", "stop"]),
+                       capture_output=True, timeout=120, start_new_session=True)
+        self.started = False
