@@ -1,21 +1,36 @@
-"""ETags from version numbers: If-None-Match (304) on reads, If-Match (428/412) on writes."""
+"""ETags from version numbers: If-None-Match (304) on reads, If-Match (428/412) on writes.
+
+A tag is `"<version>"`, or `"<version>-<date>"` for resources whose representation also
+changes with the clinic's date (a plan's window goes due -> overdue without a write).
+If-Match compares the version only, so a plan tag fetched yesterday still works if nobody
+changed the plan since.
+"""
 
 from __future__ import annotations
+
+import re
+from datetime import date
 
 from flask import Response, request
 
 from api.problems import ApiProblem
 
-
-def etag(version: int) -> str:
-    """The quoted strong ETag of a resource version."""
-    return f'"{version}"'
+_TAG = re.compile(r"^(\d+)(?:-\d{4}-\d{2}-\d{2})?$")
 
 
-def not_modified(version: int) -> Response | None:
-    """A 304 when the client's If-None-Match already holds this version."""
-    if request.if_none_match and request.if_none_match.contains_weak(str(version)):
-        return Response(status=304, headers={"ETag": etag(version)})
+def _opaque(version: int, on: date | None) -> str:
+    return f"{version}-{on.isoformat()}" if on is not None else str(version)
+
+
+def etag(version: int, on: date | None = None) -> str:
+    """The quoted strong ETag of a resource version (and date)."""
+    return f'"{_opaque(version, on)}"'
+
+
+def not_modified(version: int, on: date | None = None) -> Response | None:
+    """A 304 when the client's If-None-Match already holds this version (and date)."""
+    if request.if_none_match and request.if_none_match.contains_weak(_opaque(version, on)):
+        return Response(status=304, headers={"ETag": etag(version, on)})
     return None
 
 
@@ -27,8 +42,9 @@ def expected_version() -> int | None:
     condition = request.if_match
     if condition.star_tag:
         return None
-    for tag in condition.as_set():
-        if tag.isdigit():
-            return int(tag)  # several tags: the first we issued decides
+    for tag in sorted(condition.as_set()):
+        match = _TAG.match(tag)
+        if match:
+            return int(match.group(1))  # several tags: the first we issued decides
     raise ApiProblem(412, "If-Match does not name a current version of this resource.",
                      slug="precondition-failed")

@@ -10,7 +10,7 @@ from api import auth
 from api.auth import READ_ROLES, requires
 from api.blueprint import Blueprint
 from api.context import cadence
-from api.plan_etag import expected_version, not_modified, plan_etag
+from api.etag import etag, expected_version, not_modified
 from api.plan_schemas import ActionIn, ActionResultOut, PlanIn, PlanOut, PlanQuery
 from api.schemas import page_payload, page_schema
 from scheduler.services import plans as service
@@ -33,7 +33,7 @@ class Plans(MethodView):
         view = service.create_plan(wiring.uow(), **data, actor=auth.actor(), now=wiring.now(),
                                    scope=auth.scope())
         return view, 201, {"Location": f"{blp.url_prefix}/{view.id}",
-                           "ETag": plan_etag(view.version, view.today)}
+                           "ETag": etag(view.version, view.today)}
 
     @requires(*READ_ROLES)
     @blp.arguments(PlanQuery, location="query")
@@ -55,7 +55,7 @@ class PlanById(MethodView):
         wiring = cadence()
         view = service.get_plan(wiring.uow(), plan_id, now=wiring.now(), scope=auth.scope())
         return not_modified(view.version, view.today) or (
-            view, 200, {"ETag": plan_etag(view.version, view.today)})
+            view, 200, {"ETag": etag(view.version, view.today)})
 
 
 @blp.route("/<plan_id>/actions")
@@ -74,4 +74,4 @@ class PlanActions(MethodView):
         view, decision = service.act(wiring.uow(), plan_id, data, expected_version=expected,
                                      actor=auth.actor(), now=wiring.now(), scope=auth.scope())
         body = {**{k: getattr(view, k) for k in view.__dataclass_fields__}, "decision": decision}
-        return body, 200, {"ETag": plan_etag(view.version, view.today)}
+        return body, 200, {"ETag": etag(view.version, view.today)}

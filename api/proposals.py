@@ -41,6 +41,8 @@ class FollowupQuery(PageQuery):
 
 
 class FollowupWindow(Schema):
+    """The worklist's window: bounds and state only (reasons are on next-visit)."""
+
     kind = fields.String(allow_none=True)
     earliest = fields.Date()
     target = fields.Date()

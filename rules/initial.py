@@ -79,7 +79,7 @@ def _slower(w: Work, r: Reading, said: str, inputs: dict[str, Any], soreness: in
     elif soreness is not None and soreness > rs.increase_soreness_max_hours:
         why_not = f"soreness {soreness} h is above {rs.increase_soreness_max_hours} h"
     elif no_increase or Flag.PROLONGED_SORENESS in w.flags:
-        deferred("initial.increase", "Increase", r, rs, out)
+        deferred("initial.increase", "Increase", rs, out)
         why_not = "prolonged soreness"
     inputs = {**inputs, "initial_review_sessions": rs.initial_review_sessions,
               "increase_soreness_max_hours": rs.increase_soreness_max_hours,

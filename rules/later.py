@@ -21,7 +21,7 @@ def middle_rules(w: Work, r: Reading, no_increase: bool, day: date, rs: Ruleset,
               "lowest_pain_in_phase": w.lowest_pain_in_phase, "previous_pain": w.previous_pain}
     if not r.meaningful:
         if no_increase:
-            deferred("middle.regress", "Return to the initial phase", r, rs, out)
+            deferred("middle.regress", "Return to the initial phase", rs, out)
             return
         out.append(Explanation("middle.regress", f"Improvement no longer meaningful ({said}): "
                                "back to the initial phase.", inputs))
@@ -29,7 +29,7 @@ def middle_rules(w: Work, r: Reading, no_increase: bool, day: date, rs: Ruleset,
         return
     if r.flare:
         if no_increase:
-            deferred("middle.shorten", "Shorter interval", r, rs, out)
+            deferred("middle.shorten", "Shorter interval", rs, out)
         else:
             w.computed = Frequency.every_weeks(max(rs.middle_start_weeks, weeks - 1))
             out.append(Explanation("middle.shorten", f"Flare (pain {r.pain}, at least "
@@ -66,7 +66,7 @@ def maintenance_rules(w: Work, r: Reading, no_increase: bool, day: date, rs: Rul
     if r.flare:
         target = Phase.MIDDLE if r.meaningful else Phase.INITIAL
         if no_increase:
-            deferred("maintenance.flare", f"Return to the {target} phase", r, rs, out)
+            deferred("maintenance.flare", f"Return to the {target} phase", rs, out)
             return
         out.append(Explanation("maintenance.flare", f"Flare (pain {r.pain}, at least "
                                f"{rs.flare_points:g} above the phase's lowest "

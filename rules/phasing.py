@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from .classify import Reading
 from .decision import Explanation
 from .ruleset import Ruleset
 from .state import Work
@@ -43,7 +42,7 @@ def hold(w: Work, reason: ReviewReason, day: date) -> None:
     w.add_reason(reason)
 
 
-def deferred(rule: str, what: str, r: Reading, rs: Ruleset, out: Out) -> None:
+def deferred(rule: str, what: str, rs: Ruleset, out: Out) -> None:
     out.append(Explanation("safety.prolonged_soreness", f"{what} deferred: soreness lasted "
                            f"longer than {rs.max_expected_soreness_hours} h, so no frequency "
                            "increase on this decision.", {"deferred_rule": rule}))

@@ -21,6 +21,7 @@ from scheduler.jobs.heartbeat import beat
 from scheduler.leader import leadership_for
 
 log = logging.getLogger("cadence.scheduler")
+STANDBY_BEAT_SECONDS = 15
 JOBSTORE_TABLE = "apscheduler_jobs"  # APScheduler's own table, kept out of Alembic
 
 
@@ -45,9 +46,12 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started))
     lock = leadership_for(engine)
     log.info("scheduler %s: standby, waiting for leadership", instance_id)
-    while not lock.try_acquire():
-        beat(UnitOfWork(sessions), instance_id=instance_id, role="standby", started_at=started,
-             now=utcnow())
+    last_beat = float("-inf")
+    while not lock.try_acquire():  # poll often, but write a standby heartbeat only as often
+        if time.monotonic() - last_beat >= STANDBY_BEAT_SECONDS:  # as the leader's job does
+            beat(UnitOfWork(sessions), instance_id=instance_id, role="standby",
+                 started_at=started, now=utcnow())
+            last_beat = time.monotonic()
         if stop.wait(poll_seconds):
             return 0
     log.info("scheduler %s: leader", instance_id)

@@ -163,6 +163,5 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
             event = engine_call(ACTION_EVENTS[name], now, **data, by=by)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
                                 action=f"plan.{name}")
-        view = plan_view(loaded, now, state)
         uow.commit()
-    return view, decision
+    return plan_view(loaded, now, state), decision  # after commit: outside the lock
