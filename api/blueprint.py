@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
 
 
@@ -12,3 +15,10 @@ class Blueprint(SmorestBlueprint):
     # unknown=None: use each schema's Meta.unknown (RAISE via StrictSchema) instead of
     # webargs' default of silently dropping unknown query parameters.
     ARGUMENTS_PARSER = FlaskParser(unknown=None)
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, but a schema class is instantiated once, here: webargs would
+        build a new instance (all its fields) on every request."""
+        if isinstance(schema, type) and issubclass(schema, Schema):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)

@@ -23,9 +23,8 @@ from scheduler.models import Clinic
 from scheduler.ops_models import ClinicNightly
 from scheduler.plan_models import Plan
 from scheduler.services.common import Actor
-from scheduler.services.plan_core import Loaded, apply, calendar_of
+from scheduler.services.plan_core import PlanRecord, apply, calendar_of, load
 from scheduler.services.proposals import state_on
-from scheduler.services.rulesets import resolve
 from scheduler.webhooks.outbox import emit_many
 
 log = logging.getLogger("cadence.scheduler")
@@ -115,14 +114,12 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
                               .execution_options(synchronize_session=False)).all()
     if not claimed:
         return 0
-    clinic = session.get(Clinic, clinic_id)
-    assert clinic is not None
     seen: list[dict[str, str]] = []
     events: list[tuple[str, str | None, str, dict]] = []
     for plan in claimed:
         row: object = plan
         if plan.override_until is not None and plan.override_until < today:
-            row = _expire_override(session, clinic, plan.id, now)
+            row = _expire_override(session, plan.id, now)
             stats.overrides_expired += 1
         state = state_on(row, today)
         if state != plan.window_state:
@@ -140,13 +137,10 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
     return len(claimed)
 
 
-def _expire_override(session: Session, clinic: Clinic, plan_id: str, now: datetime) -> Plan:
+def _expire_override(session: Session, plan_id: str, now: datetime) -> PlanRecord:
     """Fold a `time passes` event: the engine ends the override and explains it."""
-    row = session.get(Plan, plan_id, populate_existing=True)
-    assert row is not None
-    loaded = Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
-                    rules.state_from_dict(row.state))
+    loaded = load(session, plan_id, None)  # claimed above: this transaction holds its lock
     apply(session, loaded, rules.TimePassed(now), now=now, actor=SYSTEM,
           action="plan.time_passed")
-    session.flush()
-    return row
+    assert isinstance(loaded.row, PlanRecord)
+    return loaded.row

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
@@ -110,6 +110,14 @@ def create_api_key(
         return IssuedKey(api_key=view, secret=secret)
 
 
+# Built once: it runs before every /api/v1 request (statement construction costs more than
+# the query itself).
+_BY_PREFIX = (select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
+                     ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
+              .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
+              .where(ApiKey.prefix == bindparam("prefix")))
+
+
 def authenticate(source: UnitOfWork | Engine, presented: str) -> ApiKeyView | None:
     """The live key matching `presented`, or None (unknown, malformed or revoked).
 
@@ -119,16 +127,12 @@ def authenticate(source: UnitOfWork | Engine, presented: str) -> ApiKeyView | No
     parts = presented.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    query = (select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
-                    ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
-             .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
-             .where(ApiKey.prefix == parts[1]))
     if isinstance(source, Engine):
         with source.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(_BY_PREFIX, {"prefix": parts[1]}).all()
     else:
         with source:
-            rows = source.session.execute(query).all()
+            rows = source.session.execute(_BY_PREFIX, {"prefix": parts[1]}).all()
     if not rows or rows[0].revoked_at is not None:
         return None
     if not hmac.compare_digest(rows[0].key_hash, _hash(presented)):

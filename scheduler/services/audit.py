@@ -12,6 +12,10 @@ from scheduler.ids import new_id
 from scheduler.models import AuditEntry
 from scheduler.services.common import Actor, Page, decode_cursor, encode_cursor
 
+# Built once, with parameters passed at execution: `.values(...)` per call would build and
+# cache-key a new statement on every plan write.
+_INSERT = insert(AuditEntry.__table__)
+
 
 def record(
     session: Session,
@@ -25,9 +29,10 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit entry to the current transaction (committed with the change it records)."""
-    session.execute(insert(AuditEntry.__table__).values(
-        id=new_id("aud"), at=at, clinic_id=clinic_id, plan_id=plan_id, actor_key_id=actor.key_id,
-        actor_name=actor.name, action=action, before=before, after=after))
+    session.connection().execute(_INSERT, {
+        "id": new_id("aud"), "at": at, "clinic_id": clinic_id, "plan_id": plan_id,
+        "actor_key_id": actor.key_id, "actor_name": actor.name, "action": action,
+        "before": before, "after": after})
 
 
 def list_entries(uow: Any, *, scope: frozenset[str] | None, clinic_id: str | None = None,

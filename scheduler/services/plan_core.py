@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 import rules
 from scheduler.calendar import ClinicCalendar
@@ -31,43 +30,88 @@ _CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()
 
 
 def calendar_of(clinic: Any) -> ClinicCalendar:
-    """The clinic's calendar, cached per clinic version (holiday tables are costly to build)."""
-    key = (clinic.id, clinic.version)
+    """The clinic's calendar (anything with a clinic's id, version, timezone, open_weekdays,
+    closures and holiday_region), cached per clinic version: holiday tables are costly."""
+    return clinic_calendar(clinic.id, clinic.version, clinic.timezone, clinic.open_weekdays,
+                           clinic.closures, clinic.holiday_region)
+
+
+def clinic_calendar(clinic_id: str, version: int, timezone: str, open_weekdays: list[int],
+                    closures: list[str], holiday_region: str | None) -> ClinicCalendar:
+    key = (clinic_id, version)
     found = _CALENDARS.get(key)
     if found is None:
-        found = ClinicCalendar(clinic.timezone, clinic.open_weekdays,
-                               [date.fromisoformat(d) for d in clinic.closures],
-                               clinic.holiday_region)
+        found = ClinicCalendar(timezone, open_weekdays,
+                               [date.fromisoformat(d) for d in closures], holiday_region)
         _CALENDARS[key] = found
         if len(_CALENDARS) > 512:
             _CALENDARS.popitem(last=False)
     return found
 
 
+@dataclass(slots=True)
+class PlanRecord:
+    """A plan row as the write path reads it: plain columns through Core, with no ORM
+    identity map or change tracking (both cost more than the statements on this path).
+    `write_state` updates it in place after its UPDATE. The fields are the `plans` columns
+    (a test keeps them in step with the model)."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    condition: str
+    status: str
+    phase: str
+    ruleset: str
+    state: dict[str, Any]
+    version: int
+    next_kind: str | None
+    next_earliest: date | None
+    next_target: date | None
+    next_latest: date | None
+    lapse_after: date | None
+    booked_until: date | None
+    override_until: date | None
+    window_state: str | None
+    nightly_date: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A plan row with what the engine needs to judge its next event."""
+    """A plan with what the engine needs to judge its next event."""
 
-    row: Plan
-    clinic: Clinic
+    row: PlanRecord | Plan
     ruleset: rules.Ruleset
     calendar: ClinicCalendar
     state: rules.PlanState
 
 
 # Built once: the hot path of every plan read and write (statement construction is costly).
-_LOCK = (update(Plan).where(Plan.id == bindparam("plan_id")).values(version=Plan.version)
-         .execution_options(synchronize_session=False))
-_LOCK_IN_SCOPE = _LOCK.where(Plan.clinic_id.in_(bindparam("scope", expanding=True)))
-_LOAD = (select(Plan, Clinic).join(Clinic, Clinic.id == Plan.clinic_id)
-         .where(Plan.id == bindparam("plan_id")))
+# They run on the session's connection: Session.execute adds ORM result handling that costs
+# as much as the query itself, for rows that are plain columns anyway.
+_PLANS = Plan.__table__
+_PLAN_COLUMNS = tuple(_PLANS.c[name] for name in PlanRecord.__dataclass_fields__)
+_LOCK = update(_PLANS).where(_PLANS.c.id == bindparam("plan_id")).values(version=_PLANS.c.version)
+_LOCK_IN_SCOPE = _LOCK.where(_PLANS.c.clinic_id.in_(bindparam("scope", expanding=True)))
+_LOAD = (select(*_PLAN_COLUMNS, Clinic.version, Clinic.timezone, Clinic.open_weekdays,
+                Clinic.closures, Clinic.holiday_region)
+         .join(Clinic, Clinic.id == _PLANS.c.clinic_id)
+         .where(_PLANS.c.id == bindparam("plan_id")))
 _INSERT_EVENT = insert(PlanEvent.__table__)
-_UPDATE_PLAN = (update(Plan.__table__).where(Plan.__table__.c.id == bindparam("plan_id"))
-                .values({name: bindparam(name, type_=Plan.__table__.c[name].type) for name in (
+_UPDATE_PLAN = (update(_PLANS).where(_PLANS.c.id == bindparam("plan_id"))
+                .values({name: bindparam(name, type_=_PLANS.c[name].type) for name in (
                     "state", "status", "phase", "next_kind", "next_earliest", "next_target",
                     "next_latest", "lapse_after", "booked_until", "override_until",
                     "updated_at", "version")}))
 _INSERT_DECISION = insert(DecisionRow.__table__)
+_HISTORY = (select(PlanEvent.id, PlanEvent.payload)
+            .where(PlanEvent.plan_id == bindparam("plan_id"),
+                   PlanEvent.id != bindparam("event_id"))
+            .order_by(PlanEvent.seq))
+_DELETE_DECISIONS = delete(DecisionRow.__table__).where(
+    DecisionRow.__table__.c.plan_id == bindparam("plan_id"))
 
 
 def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) -> Loaded:
@@ -75,21 +119,25 @@ def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) ->
 
     With `lock`, the first statement is an UPDATE of the plan row: on PostgreSQL it holds the
     row lock and on SQLite the write lock until commit, so concurrent writers to one plan
-    serialise and never lose an update.
+    serialise and never lose an update. The row is always read from the database (never a
+    cached ORM object), so what is read under the lock is current.
     """
+    connection = session.connection()
     if lock:
         if scope is None:
-            result = session.execute(_LOCK, {"plan_id": plan_id})
+            result = connection.execute(_LOCK, {"plan_id": plan_id})
         else:
-            result = session.execute(_LOCK_IN_SCOPE, {"plan_id": plan_id, "scope": list(scope)})
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+            result = connection.execute(_LOCK_IN_SCOPE, {"plan_id": plan_id,
+                                                         "scope": list(scope)})
+        if result.rowcount == 0:
             raise NotFound("plan", plan_id)
-    found = session.execute(_LOAD, {"plan_id": plan_id},
-                            execution_options={"populate_existing": lock}).first()
-    if found is None or (scope is not None and found[0].clinic_id not in scope):
+    found = connection.execute(_LOAD, {"plan_id": plan_id}).first()
+    if found is None or (scope is not None and found.clinic_id not in scope):
         raise NotFound("plan", plan_id)
-    row, clinic = found
-    return Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
+    count = len(_PLAN_COLUMNS)
+    row = PlanRecord(*found[:count])
+    calendar = clinic_calendar(row.clinic_id, *found[count:])
+    return Loaded(row, resolve(session, row.ruleset), calendar,
                   rules.state_from_dict(row.state))
 
 
@@ -104,7 +152,7 @@ def load_for_proposal(session: Session, plan_id: str,
                       scope: Scope) -> tuple[rules.PlanState, rules.Ruleset, ClinicCalendar]:
     """Only what a proposal needs (state, ruleset, calendar), as plain columns: the read
     path behind next-visit and the series, with no ORM entities to build."""
-    found = session.execute(_PROPOSAL_COLUMNS, {"plan_id": plan_id}).first()
+    found = session.connection().execute(_PROPOSAL_COLUMNS, {"plan_id": plan_id}).first()
     if found is None or (scope is not None and found.clinic_id not in scope):
         raise NotFound("plan", plan_id)
     return (rules.state_from_dict(found.state), resolve(session, found.ruleset),
@@ -131,28 +179,29 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
     """Store `event`, fold it in (a late event refolds the whole history in order), update the
     plan row and audit it. Returns the new state and this event's decision as stored."""
     row, rs, cal = loaded.row, loaded.ruleset, loaded.calendar
+    if not isinstance(row, PlanRecord):
+        raise TypeError("apply() needs a plan read with load()")
     event_id = new_id("evt")
+    connection = session.connection()
     # Append-only rows go in as Core inserts (no ORM bookkeeping on the hot write path).
-    session.execute(_INSERT_EVENT, {
+    connection.execute(_INSERT_EVENT, {
         "id": event_id, "plan_id": row.id, "seq": loaded.state.events, "kind": event.kind,
         "at": event.at, "payload": event.to_dict(), "created_at": now})
     if event.at >= loaded.state.last_event_at:
         state, decision = engine_call(rules.evaluate, loaded.state, event, rs, cal.local_date)
-        ids = _store_decisions(session, row.id, [(event_id, decision)], now)
+        ids = _store_decisions(connection, row.id, [(event_id, decision)], now)
     else:
-        stored = session.execute(select(PlanEvent.id, PlanEvent.payload)
-                                 .where(PlanEvent.plan_id == row.id, PlanEvent.id != event_id)
-                                 .order_by(PlanEvent.seq)).all()
+        stored = connection.execute(_HISTORY, {"plan_id": row.id, "event_id": event_id}).all()
         pairs = [(eid, rules.event_from_dict(payload)) for eid, payload in stored]
         pairs = sorted([*pairs, (event_id, event)], key=lambda p: rules.history_order(p[1]))
         folded = engine_call(rules.fold, [e for _, e in pairs], rs, cal.local_date)
-        session.execute(delete(DecisionRow).where(DecisionRow.plan_id == row.id))
-        ids = _store_decisions(session, row.id, [(eid, d) for (eid, _), d in
-                                                 zip(pairs, folded.decisions, strict=True)], now)
+        connection.execute(_DELETE_DECISIONS, {"plan_id": row.id})
+        ids = _store_decisions(connection, row.id, [
+            (eid, d) for (eid, _), d in zip(pairs, folded.decisions, strict=True)], now)
         state = folded.state
         decision = folded.decisions[[eid for eid, _ in pairs].index(event_id)]
     before, after = loaded.state.snapshot(), state.snapshot()
-    write_state(row, state, rs, cal, now, session=session)
+    write_state(connection, row, state, rs, cal, now)
     audit.record(session, at=now, actor=actor, action=action, clinic_id=row.clinic_id,
                  plan_id=row.id, before=before.to_dict(),
                  after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules)})
@@ -160,11 +209,11 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}
 
 
-def _store_decisions(session: Session, plan_id: str, pairs: list[tuple[str, rules.Decision]],
-                     now: datetime) -> dict[str, str]:
+def _store_decisions(connection: Connection, plan_id: str,
+                     pairs: list[tuple[str, rules.Decision]], now: datetime) -> dict[str, str]:
     """Insert decision rows; returns event id -> decision id."""
     ids = {event_id: new_id("dec") for event_id, _ in pairs}
-    session.execute(_INSERT_DECISION, [
+    connection.execute(_INSERT_DECISION, [
         {"id": ids[event_id], "plan_id": plan_id, "event_id": event_id,
          "position": decision.seq, "at": decision.at, "trigger": decision.trigger,
          "payload": decision.to_dict(), "created_at": now} for event_id, decision in pairs])
@@ -189,20 +238,19 @@ def state_columns(state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar
     }
 
 
-def write_state(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
-                now: datetime, *, session: Session | None = None) -> None:
-    """Copy the folded state and today's window into the plan row.
+def fill_new(row: Plan, state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar,
+             now: datetime) -> None:
+    """Copy a new plan's folded state and today's window into its (not yet added) row."""
+    for key, value in state_columns(state, rs, cal, now).items():
+        setattr(row, key, value)
 
-    With `session` (a stored, locked plan) the row is written with one Core UPDATE that also
-    bumps the version, and the loaded object is refreshed in place: the ORM's change detection
-    on the JSON state costs more than the whole statement. Without, it fills a new row.
-    """
+
+def write_state(connection: Connection, row: PlanRecord, state: rules.PlanState,
+                rs: rules.Ruleset, cal: ClinicCalendar, now: datetime) -> None:
+    """Write the folded state and today's window to a stored, locked plan with one Core
+    UPDATE that also bumps the version, and copy the values into `row`."""
     values = state_columns(state, rs, cal, now)
-    if session is None:
-        for key, value in values.items():
-            setattr(row, key, value)
-        return
     values["version"] = row.version + 1
-    session.execute(_UPDATE_PLAN, {"plan_id": row.id, **values})
+    connection.execute(_UPDATE_PLAN, {"plan_id": row.id, **values})
     for key, value in values.items():
-        set_committed_value(row, key, value)
+        setattr(row, key, value)

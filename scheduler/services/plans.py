@@ -22,8 +22,8 @@ from scheduler.services.plan_core import (
     calendar_of,
     check_version,
     engine_call,
+    fill_new,
     load,
-    write_state,
 )
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.rulesets import resolve
@@ -72,7 +72,7 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
         row = Plan(id=new_id("pln"), clinic_id=clinic.id, patient_id=patient_id,
                    condition=condition, status="", phase="", ruleset=rs.id, state={},
                    version=1, created_at=now, updated_at=now)
-        write_state(row, folded.state, rs, cal, now)
+        fill_new(row, folded.state, rs, cal, now)
         session.add(row)
         try:
             session.flush()
@@ -94,7 +94,7 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
         audit.record(session, at=now, actor=actor, action="plan.created", clinic_id=clinic.id,
                      plan_id=row.id, after=folded.state.snapshot().to_dict())
         outbox.emit_plan_changes(session, row, None, folded.state.snapshot(), now=now)
-        loaded = Loaded(row, clinic, rs, cal, folded.state)
+        loaded = Loaded(row, rs, cal, folded.state)
         view = plan_view(loaded, now)
         uow.commit()
         return view
@@ -130,7 +130,7 @@ def list_plans(uow: UnitOfWork, *, now: datetime, scope: Scope = None,
 
         def convert(row: Plan) -> PlanView:
             clinic = session.get(Clinic, row.clinic_id)
-            loaded = Loaded(row, clinic, resolve(session, row.ruleset), calendar_of(clinic),
+            loaded = Loaded(row, resolve(session, row.ruleset), calendar_of(clinic),
                             rules.state_from_dict(row.state))
             return plan_view(loaded, now)
 

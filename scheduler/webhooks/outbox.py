@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.orm import Session
 
 import rules
@@ -16,6 +16,16 @@ from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
                "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue")
+
+
+# Built once (plan writes run these on every call).
+_LAST_SEQ = (select(OutboxEvent.plan_id, func.max(OutboxEvent.seq))
+             .where(OutboxEvent.plan_id.in_(bindparam("plan_ids", expanding=True)))
+             .group_by(OutboxEvent.plan_id))
+_SUBSCRIPTIONS = select(Webhook.id, Webhook.events).where(
+    Webhook.clinic_id == bindparam("clinic_id"), Webhook.deleted_at.is_(None))
+_INSERT_EVENT = insert(OutboxEvent.__table__)
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
 
 
 def emit(session: Session, *, clinic_id: str, plan_id: str | None, type: str,
@@ -39,10 +49,9 @@ def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[st
         if type_ not in EVENT_TYPES:
             raise ValueError(f"unknown webhook event type {type_!r}")
     plan_ids = {plan_id for _, plan_id, _, _ in events if plan_id is not None}
-    last: dict[str | None, int] = dict(session.execute(
-        select(OutboxEvent.plan_id, func.max(OutboxEvent.seq))
-        .where(OutboxEvent.plan_id.in_(plan_ids)).group_by(OutboxEvent.plan_id)).all()
-    ) if plan_ids else {}
+    connection = session.connection()  # plain rows: no ORM result handling
+    last: dict[str | None, int] = dict(connection.execute(
+        _LAST_SEQ, {"plan_ids": list(plan_ids)}).all()) if plan_ids else {}
     rows, deliveries = [], []
     for clinic_id, plan_id, type_, data in events:
         seq = last.get(plan_id, -1) + 1 if plan_id is not None else 0
@@ -57,9 +66,9 @@ def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[st
                        for hook_id, types in _subscriptions(session, clinic_id)
                        if type_ in types]
     if rows:
-        session.execute(insert(OutboxEvent.__table__), rows)
+        connection.execute(_INSERT_EVENT, rows)
     if deliveries:
-        session.execute(insert(WebhookDelivery.__table__), deliveries)
+        connection.execute(_INSERT_DELIVERY, deliveries)
     return [row["id"] for row in rows]
 
 
@@ -67,9 +76,8 @@ def _subscriptions(session: Session, clinic_id: str) -> list[tuple[str, list[str
     """(webhook id, event types) of the clinic's active webhooks, cached for the transaction."""
     cache = session.info.setdefault("webhook_subscriptions", {})
     if clinic_id not in cache:
-        cache[clinic_id] = [tuple(row) for row in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.clinic_id == clinic_id,
-                                                     Webhook.deleted_at.is_(None)))]
+        cache[clinic_id] = [tuple(row) for row in session.connection().execute(
+            _SUBSCRIPTIONS, {"clinic_id": clinic_id})]
     return cache[clinic_id]
 
 
@@ -118,9 +126,9 @@ def emit_plan_changes(session: Session, plan: Plan, before: rules.Snapshot | Non
                            "clinic_id": plan.clinic_id}
     if decision_id is not None:
         ids["decision_id"] = decision_id
-    return [emit(session, clinic_id=plan.clinic_id, plan_id=plan.id, type=kind,
-                 data={**ids, **data}, now=now)
-            for kind, data in plan_change_events(before, after)]
+    events = [(plan.clinic_id, plan.id, kind, {**ids, **data})
+              for kind, data in plan_change_events(before, after)]
+    return emit_many(session, events, now=now) if events else []
 
 
 @event.listens_for(Session, "after_transaction_end")
