@@ -44,6 +44,7 @@ def create_app(
 
     context.init_app(app, settings, clock)
     api = CadenceApi(app)
+    app.before_request(problems.reject_nul_paths)  # first: before any database lookup
     auth.init_app(app)  # before idempotency: the client is the authenticated key
     idempotency.init_app(app)
     problems.register(app)  # after CadenceApi: replaces flask-smorest's handler

@@ -12,7 +12,7 @@ from api.auth import ANY_ROLE, requires
 from api.blueprint import Blueprint
 from api.context import cadence
 from api.plan_schemas import text
-from api.schemas import PageQuery, page_payload, page_schema
+from api.schemas import InputSchema, PageQuery, page_payload, page_schema
 from scheduler.services import audit, rulesets
 from scheduler.services.api_keys import Role
 
@@ -29,7 +29,7 @@ class RulesetOut(Schema):
     parameters = fields.Dict(keys=fields.String())
 
 
-class RulesetIn(Schema):
+class RulesetIn(InputSchema):
     """A ruleset version: every parameter of rules.md (see GET /rulesets/ims-default@1)."""
 
     class Meta:

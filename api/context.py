@@ -1,18 +1,33 @@
-"""Per-app wiring of the core: engine, unit-of-work factory, clock and settings."""
+"""Per-app wiring of the core: engine, units of work, clock and settings.
+
+Within a request every unit of work uses the request's one Session, and the first one
+continues the transaction the authentication query began: a request checks out one pooled
+connection (one pre-ping on PostgreSQL) and, for a read, runs one transaction. Units of work
+still commit or roll back on their own, one after the other; the session is closed when the
+request ends. Outside a request (CLI, tests) each unit of work has a session of its own.
+
+Why sharing is safe on SQLite: pysqlite begins a transaction only before the first write, so
+the authentication SELECT holds no snapshot that a plan write (whose first statement is the
+locking UPDATE) would have to upgrade. On PostgreSQL (READ COMMITTED) each statement sees what
+is committed when it runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from config import Settings
 from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
 
 EXTENSION = "cadence"
+_SESSION = "_cadence_session"
+_IN_USE = "_cadence_session_in_use"
 
 
 @dataclass(frozen=True)
@@ -25,8 +40,22 @@ class Cadence:
     clock: Callable[[], datetime]
 
     def uow(self) -> UnitOfWork:
-        """A fresh unit of work for one service call."""
+        """A unit of work for one service call (on the request's session within a request)."""
+        if has_request_context():
+            return _RequestUnitOfWork(self.request_session)
         return UnitOfWork(self.session_factory)
+
+    def request_session(self) -> Any:
+        """The current request's Session, opened on first use."""
+        session = g.get(_SESSION)
+        if session is None:
+            # Bound to one connection for the whole request: units of work after the first
+            # (an Idempotency-Key's claim, the view, the stored response) reuse it instead of
+            # checking one out (and pre-pinging it) again. Not in a transaction when bound, so
+            # the session begins, commits and rolls back its own transactions on it.
+            session = self.session_factory(bind=self.engine.connect())
+            setattr(g, _SESSION, session)
+        return session
 
     def now(self) -> datetime:
         return self.clock()
@@ -36,6 +65,37 @@ class Cadence:
         return timedelta(hours=self.settings.idempotency_ttl_hours)
 
 
+class _RequestUnitOfWork(UnitOfWork):
+    """A unit of work on the request's session; one at a time (they never nest)."""
+
+    def __enter__(self) -> UnitOfWork:
+        if g.get(_IN_USE):
+            raise RuntimeError("a unit of work is already open in this request")
+        setattr(g, _IN_USE, True)
+        return super().__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)  # rolls back what was not committed, closes
+        finally:
+            setattr(g, _IN_USE, False)
+
+
+def _close_request_session(_error: BaseException | None) -> None:
+    session = g.pop(_SESSION, None)
+    if session is not None:
+        connection = session.get_bind()
+        try:
+            session.close()  # rolls back an open transaction (e.g. after a 401/403/422)
+        finally:
+            connection.close()  # back to the pool
+
+
 def init_app(
     app: Flask, settings: Settings, clock: Callable[[], datetime] | None = None
 ) -> Cadence:
@@ -43,6 +103,7 @@ def init_app(
     engine = make_engine(settings.database_url)
     wiring = Cadence(settings, engine, make_session_factory(engine), clock or utcnow)
     app.extensions[EXTENSION] = wiring
+    app.teardown_appcontext(_close_request_session)
     return wiring
 
 

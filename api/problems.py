@@ -10,7 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from scheduler import errors as core
 
@@ -142,6 +142,12 @@ def _unhandled(error: Exception) -> Response:
     log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method,
               request.path, frames)
     return problem(500, "An unexpected error occurred; it has been logged.", slug="internal")
+
+
+def reject_nul_paths() -> None:
+    """A path with U+0000 names nothing (and PostgreSQL cannot even compare it): 404."""
+    if "\x00" in request.path:
+        raise NotFound()
 
 
 def register(app: Flask) -> None:

@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
 
 
-class StrictSchema(Schema):
+def nul_errors(value: Any) -> Any:
+    """Marshmallow-shaped errors for every string in `value` holding a NUL, else None.
+
+    PostgreSQL cannot store U+0000 in text (nor SQLite compare it sensibly), so input with
+    one is a 422 naming the field, never a database error.
+    """
+    if isinstance(value, str):
+        return [NUL_MESSAGE] if "\x00" in value else None
+    if isinstance(value, Mapping):
+        found = {}
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                found[key.replace("\x00", "\\u0000")] = [NUL_MESSAGE]
+            elif (errors := nul_errors(item)) is not None:
+                found[key] = errors
+        return found or None
+    if isinstance(value, list | tuple):
+        found_items = {i: e for i, item in enumerate(value) if (e := nul_errors(item)) is not None}
+        return found_items or None
+    return None
+
+
+class InputSchema(Schema):
+    """Every schema that loads client input: strings with a NUL are rejected (422)."""
+
+    @pre_load
+    def _reject_nul(self, data: Any, **_kwargs: Any) -> Any:
+        errors = nul_errors(data)
+        if errors is not None:
+            raise ValidationError(errors if isinstance(errors, dict) else {"_schema": errors})
+        return data
+
+
+class StrictSchema(InputSchema):
     """Unknown fields are rejected (422), never silently dropped."""
 
     class Meta:

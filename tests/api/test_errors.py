@@ -76,3 +76,41 @@ def test_an_unhandled_exception_is_a_bare_500_without_details(
     assert "Traceback" not in response.get_data(as_text=True)
     assert "RuntimeError" in caplog.text and "Jane" not in caplog.text
     assert body["type"].endswith(":internal")
+
+
+# U+0000: PostgreSQL cannot store or compare it in text, so it must never reach a query.
+NUL = "\x00"
+
+
+def test_a_nul_in_a_body_field_is_422_naming_the_field(client, admin, booking, clinic,
+                                                        problem) -> None:
+    body = problem(client.post("/api/v1/patients", headers=booking,
+                               json={"clinic_id": clinic.id, "external_id": f"MRN{NUL}1"}), 422)
+    assert list(body["errors"]) == ["external_id"]
+    assert "NUL" in body["errors"]["external_id"][0]
+    body = problem(client.post("/api/v1/clinics", headers=admin, json={
+        "name": "K", "timezone": "America/Vancouver", "open_weekdays": [0],
+        "closures": ["2026-12-25", f"2026{NUL}"]}), 422)
+    assert list(body["errors"]) == ["closures.1"]
+
+
+def test_a_nul_in_a_ruleset_is_422(client, admin, problem) -> None:
+    ruleset = client.get("/api/v1/rulesets/ims-default@1", headers=admin).get_json()
+    ruleset = {k: v for k, v in ruleset.items() if k not in ("id", "builtin")}
+    ruleset.update(name=f"clinic{NUL}", version=2)
+    assert list(problem(client.post("/api/v1/rulesets", headers=admin, json=ruleset),
+                        422)["errors"]) == ["name"]
+
+
+def test_a_nul_in_a_query_parameter_is_422(client, booking, clinic, problem) -> None:
+    body = problem(client.get("/api/v1/plans", headers=booking,
+                              query_string={"clinic_id": f"{clinic.id}{NUL}"}), 422)
+    assert list(body["errors"]) == ["clinic_id"]
+    problem(client.get("/api/v1/followups", headers=booking,
+                       query_string={"clinic_id": NUL}), 422)
+
+
+def test_a_nul_in_the_path_is_404_and_in_the_key_401(client, booking, problem) -> None:
+    problem(client.get("/api/v1/plans/pln%00x/next-visit", headers=booking), 404)
+    problem(client.get("/api/v1/patients/%00", headers=booking), 404)
+    problem(client.get("/api/v1/plans", headers={"Authorization": f"Bearer ims_{NUL}_x"}), 401)
