@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from scheduler import sqlite_gate
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 SessionFactory = Callable[[], Session]
@@ -51,13 +53,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine: SQLite file (WAL, busy timeout, FKs on) or PostgreSQL via psycopg 3."""
+    """Create an engine: SQLite file (WAL, busy timeout, FKs on, writer gate: see
+    scheduler/sqlite_gate.py) or PostgreSQL via psycopg 3."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, echo=echo, hide_parameters=True)
+        gated = sqlite_gate.connection_factory(database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(parsed, echo=echo, hide_parameters=True,
+                               connect_args={"factory": gated} if gated else {})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
