@@ -93,12 +93,18 @@ class Loaded:
 # as much as the query itself, for rows that are plain columns anyway.
 _PLANS = Plan.__table__
 _PLAN_COLUMNS = tuple(_PLANS.c[name] for name in PlanRecord.__dataclass_fields__)
-_LOCK = update(_PLANS).where(_PLANS.c.id == bindparam("plan_id")).values(version=_PLANS.c.version)
-_LOCK_IN_SCOPE = _LOCK.where(_PLANS.c.clinic_id.in_(bindparam("scope", expanding=True)))
-_LOAD = (select(*_PLAN_COLUMNS, Clinic.version, Clinic.timezone, Clinic.open_weekdays,
-                Clinic.closures, Clinic.holiday_region)
+_CALENDAR_COLUMNS = (Clinic.version, Clinic.timezone, Clinic.open_weekdays, Clinic.closures,
+                     Clinic.holiday_region)
+_LOAD = (select(*_PLAN_COLUMNS, *_CALENDAR_COLUMNS)
          .join(Clinic, Clinic.id == _PLANS.c.clinic_id)
          .where(_PLANS.c.id == bindparam("plan_id")))
+# Lock and load in one statement: an UPDATE that changes nothing and returns the row with its
+# clinic's calendar columns (SQLite's RETURNING cannot name an UPDATE ... FROM table, hence
+# the scalar subqueries, one primary-key lookup each).
+_LOCK = (update(_PLANS).where(_PLANS.c.id == bindparam("plan_id"))
+         .values(version=_PLANS.c.version)
+         .returning(*_PLAN_COLUMNS, *(select(column).where(Clinic.id == _PLANS.c.clinic_id)
+                                      .scalar_subquery() for column in _CALENDAR_COLUMNS)))
 _INSERT_EVENT = insert(PlanEvent.__table__)
 _UPDATE_PLAN = (update(_PLANS).where(_PLANS.c.id == bindparam("plan_id"))
                 .values({name: bindparam(name, type_=_PLANS.c[name].type) for name in (
@@ -117,21 +123,15 @@ _DELETE_DECISIONS = delete(DecisionRow.__table__).where(
 def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) -> Loaded:
     """The plan, or NotFound when missing or outside `scope` (never a hint that it exists).
 
-    With `lock`, the first statement is an UPDATE of the plan row: on PostgreSQL it holds the
-    row lock and on SQLite the write lock until commit, so concurrent writers to one plan
-    serialise and never lose an update. The row is always read from the database (never a
+    With `lock`, the plan is read by an UPDATE of its row that returns it: on PostgreSQL it
+    holds the row lock and on SQLite the write lock until commit, so concurrent writers to
+    one plan serialise and never lose an update. The row is always read from the database (never a
     cached ORM object), so what is read under the lock is current.
     """
-    connection = session.connection()
-    if lock:
-        if scope is None:
-            result = connection.execute(_LOCK, {"plan_id": plan_id})
-        else:
-            result = connection.execute(_LOCK_IN_SCOPE, {"plan_id": plan_id,
-                                                         "scope": list(scope)})
-        if result.rowcount == 0:
-            raise NotFound("plan", plan_id)
-    found = connection.execute(_LOAD, {"plan_id": plan_id}).first()
+    # The scope is checked in Python: a plan of another clinic is locked for the moment it
+    # takes to roll back (its UPDATE changes nothing), and an IN (...) parameter would cost
+    # more than the rest of the statement.
+    found = session.connection().execute(_LOCK if lock else _LOAD, {"plan_id": plan_id}).first()
     if found is None or (scope is not None and found.clinic_id not in scope):
         raise NotFound("plan", plan_id)
     count = len(_PLAN_COLUMNS)

@@ -59,7 +59,7 @@ def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain:
                                 action="plan.report_recorded")
         report = ReportView(new_id("rpt"), plan_id, recorded_at, pain, function, global_change,
                             soreness_hours, adverse_event, adverse_event_note, notes, now)
-        uow.session.execute(_INSERT_REPORT, {
+        uow.session.connection().execute(_INSERT_REPORT, {
             **{f: getattr(report, f) for f in ReportView.__dataclass_fields__},
             "event_id": decision["event_id"]})
         uow.commit()
