@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import weakref
 from typing import Any
 
 try:
@@ -50,6 +51,7 @@ class Gate:
 
     def __init__(self, path: str, timeout: float) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._closed = weakref.finalize(self, os.close, self._fd)  # a connection never closed
         self._timeout = timeout
         self.held = False
 
@@ -73,8 +75,9 @@ class Gate:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        self.release()
-        os.close(self._fd)
+        if self._closed.alive:
+            self.release()
+            self._closed()
 
 
 class GatedCursor(sqlite3.Cursor):
