@@ -8,36 +8,49 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+SURROGATE_MESSAGE = "Must be valid Unicode text (no unpaired surrogate such as \\ud800)."
 
 
-def nul_errors(value: Any) -> Any:
-    """Marshmallow-shaped errors for every string in `value` holding a NUL, else None.
+def _text_error(value: str) -> str | None:
+    if "\x00" in value:
+        return NUL_MESSAGE
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
 
-    PostgreSQL cannot store U+0000 in text (nor SQLite compare it sensibly), so input with
-    one is a 422 naming the field, never a database error.
+
+def unstorable_text(value: Any) -> Any:
+    """Marshmallow-shaped errors for every string in `value` that no database can store, else
+    None: PostgreSQL refuses U+0000 in text, and a lone surrogate (JSON allows `"\\ud800"`)
+    cannot be encoded at all. Either is a 422 naming the field, never a database error.
     """
     if isinstance(value, str):
-        return [NUL_MESSAGE] if "\x00" in value else None
+        error = _text_error(value)
+        return [error] if error else None
     if isinstance(value, Mapping):
         found = {}
         for key, item in value.items():
-            if isinstance(key, str) and "\x00" in key:
-                found[key.replace("\x00", "\\u0000")] = [NUL_MESSAGE]
-            elif (errors := nul_errors(item)) is not None:
+            if isinstance(key, str) and (error := _text_error(key)):
+                found[key.encode("utf-8", "backslashreplace").decode()] = [error]
+            elif (errors := unstorable_text(item)) is not None:
                 found[key] = errors
         return found or None
     if isinstance(value, list | tuple):
-        found_items = {i: e for i, item in enumerate(value) if (e := nul_errors(item)) is not None}
-        return found_items or None
+        items = {i: e for i, item in enumerate(value) if (e := unstorable_text(item)) is not None}
+        return items or None
     return None
 
 
 class InputSchema(Schema):
-    """Every schema that loads client input: strings with a NUL are rejected (422)."""
+    """Every schema that loads client input: strings with a NUL or a lone surrogate are
+    rejected (422)."""
 
     @pre_load
-    def _reject_nul(self, data: Any, **_kwargs: Any) -> Any:
-        errors = nul_errors(data)
+    def _reject_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        errors = unstorable_text(data)
         if errors is not None:
             raise ValidationError(errors if isinstance(errors, dict) else {"_schema": errors})
         return data

@@ -58,9 +58,15 @@ def _attempt(send: Sender, item: claims.Claimed, at: datetime) -> tuple[int | No
     try:
         return send(item.url, headers, item.body), None
     except TimeoutError as exc:
-        return None, f"Timed out: {exc}"
+        return None, _printable(f"Timed out: {exc}")
     except Exception as exc:  # any failure to get a response is a retry, never a crash
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, _printable(f"{type(exc).__name__}: {exc}")
+
+
+def _printable(note: str) -> str:
+    """The receiver controls what an exception says (a malformed status line is quoted in
+    it): keep the note printable, so a U+0000 cannot make PostgreSQL reject the update."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in note)
 
 
 def _note(code: int | None, error: str | None) -> str | None:

@@ -114,3 +114,11 @@ def test_a_nul_in_the_path_is_404_and_in_the_key_401(client, booking, problem) -
     problem(client.get("/api/v1/plans/pln%00x/next-visit", headers=booking), 404)
     problem(client.get("/api/v1/patients/%00", headers=booking), 404)
     problem(client.get("/api/v1/plans", headers={"Authorization": f"Bearer ims_{NUL}_x"}), 401)
+
+
+def test_a_lone_surrogate_in_a_body_field_is_422(client, booking, clinic, problem) -> None:
+    raw = '{"clinic_id": "' + clinic.id + '", "external_id": "MRN-\\ud800"}'
+    body = problem(client.post("/api/v1/patients", headers=booking, data=raw,
+                               content_type="application/json"), 422)
+    assert list(body["errors"]) == ["external_id"]
+    assert "surrogate" in body["errors"]["external_id"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -109,6 +110,31 @@ def test_a_refused_connection_is_a_retry(uow_factory: UowFactory, clinic_id: str
     assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert row.last_error is not None and "ConnectionRefused" in row.last_error
+
+
+def test_a_malformed_status_line_with_a_nul_is_a_retry_with_a_printable_note(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    """The receiver writes what our error note quotes; PostgreSQL refuses U+0000 in text."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def reply_badly() -> None:
+            client, _ = server.accept()
+            with client:
+                client.recv(65536)
+                client.sendall(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n")
+
+        thread = threading.Thread(target=reply_badly, daemon=True)
+        thread.start()
+        hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
+        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+        thread.join(5)
+    [row] = deliveries(uow_factory, hook.webhook.id)
+    assert "BadStatusLine" in row.last_error and "\\x00" in row.last_error
+    assert row.last_error.isprintable()
 
 
 def test_the_retry_schedule_spans_over_24_hours_then_fails_and_releases_the_next_event(
