@@ -3,10 +3,13 @@ that the object exists), changes nothing, and never sees the clinic's objects in
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.api.plan_support import (
     API,
@@ -113,3 +116,28 @@ def test_a_duplicate_visit_id_of_another_clinic_gives_no_hint(client, booking, o
     response = client.post(f"{API}/plans/{theirs['id']}/visits", headers=other_booking,
                            json=visit_body("V-old"))
     assert response.status_code == 201 and world["visit"] not in response.get_data(as_text=True)
+
+
+@pytest.mark.postgres
+def test_another_clinics_plan_is_not_locked_nor_waited_for(client, booking, other_booking,
+                                                           clinic, other_clinic, make_clinic,
+                                                           make_headers, engine,
+                                                           problem) -> None:
+    """Its 404 comes at once even while the clinic itself holds the plan's row lock: the
+    time taken must not tell that the plan exists, nor hold up the clinic's own writes."""
+    plan = make_plan(client, booking, clinic.id)
+    two_clinics = make_headers("booking_system", other_clinic.id, make_clinic(name="Third").id)
+    with engine.connect() as holder:
+        holder.execute(text("UPDATE plans SET version = version WHERE id = :p"),
+                       {"p": plan["id"]})  # the clinic's row lock, for 3 s
+        release = threading.Timer(3.0, holder.rollback)
+        release.start()
+        started = time.monotonic()
+        try:
+            for headers in (other_booking, two_clinics):
+                for call in ("record-report", "record-visit", "act"):
+                    problem(BY_ID[call](client, headers, {"plan": plan["id"]}), 404)
+            elapsed = time.monotonic() - started
+        finally:
+            release.join()
+    assert elapsed < 1.5, f"the 404s waited {elapsed:.1f} s for another clinic's row lock"
