@@ -32,7 +32,7 @@ def _authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("An `Authorization: Bearer <api key>` header is required.")
-    key = authenticate(cadence().request_session(), token.strip())
+    key = authenticate(cadence().request_connection(), token.strip())
     if key is None:
         raise _unauthorized("The API key is unknown or revoked.")
     actor = request.headers.get("X-Actor", "").strip() or None

@@ -1,15 +1,11 @@
 """Per-app wiring of the core: engine, units of work, clock and settings.
 
-Within a request every unit of work uses the request's one Session, and the first one
-continues the transaction the authentication query began: a request checks out one pooled
-connection (one pre-ping on PostgreSQL) and, for a read, runs one transaction. Units of work
-still commit or roll back on their own, one after the other; the session is closed when the
-request ends. Outside a request (CLI, tests) each unit of work has a session of its own.
-
-Why sharing is safe on SQLite: pysqlite begins a transaction only before the first write, so
-the authentication SELECT holds no snapshot that a plan write (whose first statement is the
-locking UPDATE) would have to upgrade. On PostgreSQL (READ COMMITTED) each statement sees what
-is committed when it runs.
+Within a request every unit of work uses the request's one Session, bound to one pooled
+connection that authentication uses first: a request checks out one connection (one pre-ping
+on PostgreSQL). Authentication leaves no transaction open (the body is not read yet; see
+`scheduler.db.read_outside_transaction`). Units of work commit or roll back on their own, one
+after the other, never nested; the session and connection are closed when the request ends.
+Outside a request (CLI, tests) each unit of work has a session of its own.
 """
 
 from __future__ import annotations
@@ -57,6 +53,11 @@ class Cadence:
             setattr(g, _SESSION, session)
         return session
 
+    def request_connection(self) -> Any:
+        """The connection the request's session is bound to (for authentication, which runs
+        outside any transaction)."""
+        return self.request_session().get_bind()
+
     def now(self) -> datetime:
         return self.clock()
 
@@ -71,8 +72,14 @@ class _RequestUnitOfWork(UnitOfWork):
     def __enter__(self) -> UnitOfWork:
         if g.get(_IN_USE):
             raise RuntimeError("a unit of work is already open in this request")
+        uow = super().__enter__()
+        if self.session.get_bind().in_transaction():
+            # Something ran on the connection outside the session: the session would join
+            # that transaction and its commit would silently commit nothing.
+            super().__exit__(None, None, None)
+            raise RuntimeError("the request's connection is in a transaction of its own")
         setattr(g, _IN_USE, True)
-        return super().__enter__()
+        return uow
 
     def __exit__(
         self,

@@ -8,9 +8,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Row, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 from scheduler import sqlite_gate
@@ -68,6 +69,29 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
+
+
+def read_outside_transaction(connection: Connection, statement: Executable,
+                             parameters: dict[str, Any]) -> list[Row[Any]]:
+    """Run a read on `connection` and leave no transaction open on it.
+
+    For a lookup made before a request's body is read (authentication): a slow upload must not
+    hold a PostgreSQL session "idle in transaction" (blocking DDL, tripping
+    idle_in_transaction_session_timeout). PostgreSQL runs it in autocommit (no BEGIN, no extra
+    round trip: switching is client-side in psycopg); pysqlite never begins a transaction for a
+    SELECT. The connection is back at its default isolation level afterwards.
+    """
+    if connection.in_transaction():
+        raise RuntimeError("read_outside_transaction() on a connection in a transaction")
+    autocommit = connection.dialect.name == "postgresql"
+    if autocommit:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        return list(connection.execute(statement, parameters).all())
+    finally:
+        connection.rollback()  # ends SQLAlchemy's autobegun transaction (nothing on the wire)
+        if autocommit:
+            connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

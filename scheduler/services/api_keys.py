@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
-from scheduler.db import UnitOfWork
+from scheduler.db import UnitOfWork, read_outside_transaction
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.ids import new_id
 from scheduler.models import ApiKey, Clinic, api_key_clinics
@@ -119,20 +118,20 @@ _BY_PREFIX = (select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.
               .where(ApiKey.prefix == bindparam("prefix")))
 
 
-def authenticate(source: UnitOfWork | Session, presented: str) -> ApiKeyView | None:
+def authenticate(source: UnitOfWork | Connection, presented: str) -> ApiKeyView | None:
     """The live key matching `presented`, or None (unknown, malformed or revoked).
 
-    Runs before every /api/v1 request: one column query on the session's connection. Given a
-    Session (the API's per-request one) it leaves the transaction open for the view that
-    follows, so a request checks out one connection and begins one transaction.
+    Runs before every /api/v1 request: one column query. Given a Connection (the API's
+    per-request one, which the view then uses) it leaves no transaction open: the request's
+    body has not been read yet.
     """
     if not (presented.isascii() and presented.isprintable()):
         return None  # keys are printable ASCII (and PostgreSQL rejects NUL in a parameter)
     parts = presented.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    if isinstance(source, Session):
-        rows = source.connection().execute(_BY_PREFIX, {"prefix": parts[1]}).all()
+    if isinstance(source, Connection):
+        rows = read_outside_transaction(source, _BY_PREFIX, {"prefix": parts[1]})
     else:
         with source:
             rows = source.session.connection().execute(_BY_PREFIX, {"prefix": parts[1]}).all()

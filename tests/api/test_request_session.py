@@ -4,11 +4,16 @@ whatever the outcome."""
 
 from __future__ import annotations
 
+import io
+import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
+from werkzeug.test import create_environ, run_wsgi_app
 
 from api.context import cadence
 from tests.api.plan_support import API, iso, make_plan, ok, report_body
@@ -76,3 +81,59 @@ def test_units_of_work_never_nest_within_a_request(app) -> None:
                     pass
         with cadence().uow() as second:  # one after the other is fine
             assert second.session is cadence().request_session()
+
+
+def test_a_unit_of_work_refuses_a_connection_left_in_a_transaction(app) -> None:
+    """A session joining a transaction it did not begin would commit nothing, silently."""
+    with app.test_request_context():
+        connection = cadence().request_connection()
+        connection.execute(text("SELECT 1"))  # begins a transaction outside the session
+        with pytest.raises(RuntimeError, match="transaction of its own"):
+            with cadence().uow():
+                pass
+        connection.rollback()
+        with cadence().uow():  # and the refusal did not leave the request stuck
+            pass
+
+
+class SlowBody(io.RawIOBase):
+    """A request body that arrives `delay` seconds after the headers."""
+
+    def __init__(self, data: bytes, delay: float) -> None:
+        self.data, self.delay, self.started = data, delay, threading.Event()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.started.is_set():
+            self.started.set()
+            time.sleep(self.delay)
+        size = min(len(buffer), len(self.data))
+        buffer[:size], self.data = self.data[:size], self.data[size:]
+        return size
+
+
+@pytest.mark.postgres
+def test_no_transaction_is_open_while_a_slow_body_arrives(app, booking, clinic, engine) -> None:
+    """Authentication runs before the body is read: it must not leave the PostgreSQL session
+    "idle in transaction" (holding locks, blocking migrations) for as long as a client takes."""
+    body = json.dumps({"clinic_id": clinic.id, "external_id": "MRN-9"}).encode()
+    stream, idle = SlowBody(body, 1.0), []
+
+    def watch() -> None:
+        stream.started.wait(5)
+        time.sleep(0.3)
+        with engine.connect() as connection:
+            idle.extend(connection.execute(text(
+                "SELECT left(query, 60) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND state LIKE 'idle in transaction%'")).all())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    environ = create_environ(f"{API}/patients", method="POST", headers=booking,
+                             content_type="application/json", content_length=len(body))
+    environ["wsgi.input"] = io.BufferedReader(stream)
+    _, status, _ = run_wsgi_app(app, environ, buffered=True)
+    watcher.join()
+    assert status.startswith("201") and idle == []
