@@ -39,8 +39,11 @@ _FIRST_WAIT, _MAX_WAIT = 50e-6, 500e-6
 
 
 def may_write(sql: str) -> bool:
-    head = sql.lstrip()[:16].upper()
-    if head.startswith("BEGIN") and ("IMMEDIATE" in head or "EXCLUSIVE" in head):
+    """Whether `sql` may take SQLite's write lock. PRAGMAs count as reads: ours only set
+    connection options (a misjudged write costs a wait of up to the timeout, never a hang)."""
+    words = sql.split(None, 2)[:2]
+    head = " ".join(words).upper()
+    if head in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
         return True
     return not head.startswith(_READS)
 
@@ -49,8 +52,11 @@ class Gate:
     """The `flock` of one connection (its own open file description, so two connections of
     one process exclude each other as two processes do)."""
 
-    def __init__(self, path: str, timeout: float) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def __init__(self, path: str, timeout: float, mode: int) -> None:
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+        except PermissionError:  # another user's lock file: flock needs no write access
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self._closed = weakref.finalize(self, os.close, self._fd)  # a connection never closed
         self._timeout = timeout
         self.held = False
@@ -100,10 +106,15 @@ class GatedConnection(sqlite3.Connection):
 
     gate_path: str
     gate_timeout: float
+    database: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._gate = Gate(self.gate_path, self.gate_timeout)
+        try:  # whoever may open the database may open its lock file (as SQLite's -wal, -shm)
+            mode = os.stat(self.database).st_mode & 0o666
+        except OSError:
+            mode = 0o600
+        self._gate = Gate(self.gate_path, self.gate_timeout, mode)
 
     def enter(self, sql: str) -> None:
         if not self._gate.held and may_write(sql):
@@ -139,6 +150,13 @@ class GatedConnection(sqlite3.Connection):
         finally:
             self._gate.close()
 
+    def __exit__(self, *exc_info: Any) -> Any:
+        # `with connection:` commits or rolls back in C, past the overrides above.
+        try:
+            return super().__exit__(*exc_info)
+        finally:
+            self._release_unless_in_transaction()
+
     def _release_unless_in_transaction(self) -> None:
         # A failed COMMIT (e.g. a deferred foreign key) leaves the transaction open: keep
         # the gate until it really ends.
@@ -150,6 +168,6 @@ def connection_factory(database: str, timeout: float) -> type[GatedConnection] |
     """A GatedConnection class for the SQLite file `database`, or None when no gate applies."""
     if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
         return None
-    path = f"{os.path.abspath(database)}-writer.lock"
-    return type("GatedConnection", (GatedConnection,), {"gate_path": path,
-                                                         "gate_timeout": timeout})
+    database = os.path.abspath(database)
+    return type("GatedConnection", (GatedConnection,), {
+        "gate_path": f"{database}-writer.lock", "gate_timeout": timeout, "database": database})

@@ -21,7 +21,8 @@ from scheduler.db import make_engine
     ("INSERT INTO t VALUES (1)", True), ("\n  UPDATE t SET a = 1", True),
     ("DELETE FROM t", True), ("REPLACE INTO t VALUES (1)", True), ("CREATE TABLE u (a)", True),
     ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", True),
-    ("BEGIN IMMEDIATE", True), ("begin exclusive", True), ("-- script", True),
+    ("BEGIN IMMEDIATE", True), ("begin exclusive", True), ("BEGIN\n    IMMEDIATE", True),
+    ("-- script", True),
 ])
 def test_statements_that_may_write_pass_the_gate(sql: str, writes: bool) -> None:
     assert sqlite_gate.may_write(sql) is writes
@@ -68,11 +69,18 @@ def test_readers_never_wait_for_the_gate(db) -> None:
     writer.rollback()
 
 
-@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
-def test_the_gate_is_released_when_the_transaction_ends(db, end: str) -> None:
+def end_with_context_manager(connection: sqlite3.Connection) -> None:
+    with connection:  # sqlite3 commits in C here
+        pass
+
+
+@pytest.mark.parametrize("end", [lambda c: c.commit(), lambda c: c.rollback(),
+                                 lambda c: c.close(), end_with_context_manager],
+                         ids=["commit", "rollback", "close", "with"])
+def test_the_gate_is_released_when_the_transaction_ends(db, end) -> None:
     first, second = connect(db), connect(db, timeout=0.2)
     first.execute("INSERT INTO t VALUES (1)")
-    getattr(first, end)()
+    end(first)
     second.execute("INSERT INTO t VALUES (2)")
     second.commit()
 
@@ -98,4 +106,6 @@ def test_every_engine_on_a_sqlite_file_is_gated(tmp_path) -> None:
     finally:
         engine.dispose()
     assert (tmp_path / "x.db-writer.lock").exists()
+    assert (tmp_path / "x.db-writer.lock").stat().st_mode & 0o777 == (
+        (tmp_path / "x.db").stat().st_mode & 0o777)
     assert sqlite_gate.connection_factory(":memory:", 1) is None
