@@ -19,7 +19,13 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context
 
 from config import Settings
-from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
+from scheduler.db import (
+    UnitOfWork,
+    make_engine,
+    make_session_factory,
+    outside_transaction,
+    utcnow,
+)
 
 EXTENSION = "cadence"
 _SESSION = "_cadence_session"
@@ -35,10 +41,15 @@ class Cadence:
     session_factory: Callable[[], Any]
     clock: Callable[[], datetime]
 
-    def uow(self) -> UnitOfWork:
-        """A unit of work for one service call (on the request's session within a request)."""
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work for one service call (on the request's session within a request).
+
+        `read_only`: for views that only read; within a request their statements run outside
+        a database transaction (see `scheduler.db.outside_transaction`: on PostgreSQL no
+        BEGIN/ROLLBACK round trips) and `commit()` is refused.
+        """
         if has_request_context():
-            return _RequestUnitOfWork(self.request_session)
+            return _RequestUnitOfWork(self.request_session, read_only=read_only)
         return UnitOfWork(self.session_factory)
 
     def request_session(self) -> Any:
@@ -69,17 +80,31 @@ class Cadence:
 class _RequestUnitOfWork(UnitOfWork):
     """A unit of work on the request's session; one at a time (they never nest)."""
 
+    def __init__(self, session_factory: Callable[[], Any], *, read_only: bool) -> None:
+        super().__init__(session_factory)
+        self._read_only = read_only
+        self._reads: Any = None
+
     def __enter__(self) -> UnitOfWork:
         if g.get(_IN_USE):
             raise RuntimeError("a unit of work is already open in this request")
         uow = super().__enter__()
-        if self.session.get_bind().in_transaction():
+        connection = self.session.get_bind()
+        if connection.in_transaction():
             # Something ran on the connection outside the session: the session would join
             # that transaction and its commit would silently commit nothing.
             super().__exit__(None, None, None)
             raise RuntimeError("the request's connection is in a transaction of its own")
+        if self._read_only:
+            self._reads = outside_transaction(connection)
+            self._reads.__enter__()
         setattr(g, _IN_USE, True)
         return uow
+
+    def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
+        super().commit()
 
     def __exit__(
         self,
@@ -89,6 +114,9 @@ class _RequestUnitOfWork(UnitOfWork):
     ) -> None:
         try:
             super().__exit__(exc_type, exc, tb)  # rolls back what was not committed, closes
+            if self._reads is not None:
+                self._reads, reads = None, self._reads
+                reads.__exit__(None, None, None)
         finally:
             setattr(g, _IN_USE, False)
 

@@ -53,7 +53,8 @@ class PlanById(MethodView):
     def get(self, plan_id: str) -> Any:
         """Read a plan; `ETag` changes with the plan's version and the clinic's date."""
         wiring = cadence()
-        view = service.get_plan(wiring.uow(), plan_id, now=wiring.now(), scope=auth.scope())
+        view = service.get_plan(wiring.uow(read_only=True), plan_id, now=wiring.now(),
+                                scope=auth.scope())
         return not_modified(view.version, view.today) or (
             view, 200, {"ETag": etag(view.version, view.today)})
 

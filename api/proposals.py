@@ -70,7 +70,8 @@ class NextVisit(MethodView):
     def get(self, plan_id: str) -> Any:
         """The next visit proposed: kind, earliest / target / latest open day, state, why."""
         wiring = cadence()
-        return proposals.next_visit(wiring.uow(), plan_id, now=wiring.now(), scope=auth.scope())
+        return proposals.next_visit(wiring.uow(read_only=True), plan_id, now=wiring.now(),
+                                    scope=auth.scope())
 
 
 @blp.route("/plans/<plan_id>/schedule")
@@ -81,7 +82,8 @@ class Schedule(MethodView):
     def get(self, query: dict[str, Any], plan_id: str) -> Any:
         """The next `count` visits at the current frequency, each on an open day."""
         wiring = cadence()
-        return {"items": proposals.schedule(wiring.uow(), plan_id, count=query["count"],
+        return {"items": proposals.schedule(wiring.uow(read_only=True), plan_id,
+                                            count=query["count"],
                                             now=wiring.now(), scope=auth.scope())}
 
 

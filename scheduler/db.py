@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -71,27 +72,36 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
-def read_outside_transaction(connection: Connection, statement: Executable,
-                             parameters: dict[str, Any]) -> list[Row[Any]]:
-    """Run a read on `connection` and leave no transaction open on it.
+@contextmanager
+def outside_transaction(connection: Connection) -> Iterator[Connection]:
+    """Use `connection` for reads without a database transaction, and leave none open.
 
-    For a lookup made before a request's body is read (authentication): a slow upload must not
-    hold a PostgreSQL session "idle in transaction" (blocking DDL, tripping
-    idle_in_transaction_session_timeout). PostgreSQL runs it in autocommit (no BEGIN, no extra
-    round trip: switching is client-side in psycopg); pysqlite never begins a transaction for a
-    SELECT. The connection is back at its default isolation level afterwards.
+    A single SELECT is atomic on its own, and under READ COMMITTED each statement of a
+    transaction takes a fresh snapshot anyway, so reads lose nothing. PostgreSQL runs them in
+    autocommit: no BEGIN and no ROLLBACK round trip, and nothing "idle in transaction" while
+    the caller goes on (authentication runs before a slow client's body has arrived). Switching
+    is client-side in psycopg. pysqlite never begins a transaction for a SELECT. The connection
+    is back at its default isolation level afterwards. Never write in here: on PostgreSQL each
+    statement would commit by itself.
     """
     if connection.in_transaction():
-        raise RuntimeError("read_outside_transaction() on a connection in a transaction")
+        raise RuntimeError("outside_transaction() on a connection in a transaction")
     autocommit = connection.dialect.name == "postgresql"
     if autocommit:
         connection.execution_options(isolation_level="AUTOCOMMIT")
     try:
-        return list(connection.execute(statement, parameters).all())
+        yield connection
     finally:
         connection.rollback()  # ends SQLAlchemy's autobegun transaction (nothing on the wire)
         if autocommit:
             connection.execution_options(isolation_level=connection.default_isolation_level)
+
+
+def read_outside_transaction(connection: Connection, statement: Executable,
+                             parameters: dict[str, Any]) -> list[Row[Any]]:
+    """One read with `outside_transaction`."""
+    with outside_transaction(connection):
+        return list(connection.execute(statement, parameters).all())
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -137,3 +137,20 @@ def test_no_transaction_is_open_while_a_slow_body_arrives(app, booking, clinic, 
     _, status, _ = run_wsgi_app(app, environ, buffered=True)
     watcher.join()
     assert status.startswith("201") and idle == []
+
+
+def test_a_read_only_unit_of_work_runs_outside_a_transaction_and_refuses_commit(
+        app, engine) -> None:
+    postgres = engine.dialect.name == "postgresql"
+    with app.test_request_context():
+        connection = cadence().request_connection()
+        dbapi = connection.connection.dbapi_connection
+        with cadence().uow(read_only=True) as uow:
+            assert uow.session.execute(text("SELECT 1")).scalar() == 1
+            assert not postgres or dbapi.autocommit  # no BEGIN / ROLLBACK round trips
+            with pytest.raises(RuntimeError, match="read-only"):
+                uow.commit()
+        assert not connection.in_transaction()
+        with cadence().uow() as uow:  # the next unit of work is a transaction again
+            uow.session.execute(text("SELECT 1"))
+            assert not postgres or not dbapi.autocommit
