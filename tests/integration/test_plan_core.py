@@ -36,7 +36,9 @@ def test_the_record_after_a_write_is_the_stored_row(uow_factory, now):
     assert reread["version"] == plan.version + 1 and reread["updated_at"] == later
 
 
-def test_a_plan_outside_the_scope_is_not_found_and_not_locked(uow_factory, now):
+def test_a_plan_outside_the_scope_is_not_found_and_unchanged(uow_factory, now):
+    """(That it is not even locked is shown on PostgreSQL, where a row lock can be held by
+    another session: tests/api/test_plan_tenancy_api.py.)"""
     plan = a_plan(uow_factory, now)
     uow = uow_factory()
     with uow, pytest.raises(NotFound):
