@@ -7,9 +7,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from api.context import cadence
-from scheduler import schema
 from scheduler.errors import ValidationFailed
-from scheduler.services import api_keys
+from scheduler.services import api_keys, ops
 from scheduler.services.common import Actor
 
 db = AppGroup("db", help="Database schema.")
@@ -20,15 +19,14 @@ apikey = AppGroup("apikey", help="API keys.")
 @click.option("--revision", default="head", show_default=True)
 def upgrade(revision: str) -> None:
     """Bring the database to the current schema."""
-    schema.upgrade(cadence().engine, revision)
-    click.echo(f"database at {schema.current_revision(cadence().engine)}")
+    click.echo(f"database at {ops.upgrade_database(cadence().engine, revision)}")
 
 
 @db.command("current")
 def current() -> None:
     """Print the database's schema revision and the code's head."""
-    engine = cadence().engine
-    click.echo(f"current={schema.current_revision(engine)} head={schema.head_revision()}")
+    current, head = ops.revisions(cadence().engine)
+    click.echo(f"current={current} head={head}")
 
 
 @apikey.command("create")

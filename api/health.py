@@ -6,8 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from api.context import cadence
 from api.problems import problem
-from scheduler import schema
-from scheduler.jobs import heartbeat
+from scheduler.services import ops
 
 bp = Blueprint("health", __name__)
 
@@ -22,10 +21,10 @@ def readyz() -> Response:
     """Database reachable and migrated; scheduler leader beating (stale is never ready,
     absent only when REQUIRE_SCHEDULER is set)."""
     wiring = cadence()
-    ready, reason = schema.readiness(wiring.engine)
+    ready, reason = ops.database_readiness(wiring.engine)
     if not ready:
         return problem(503, f"Not ready: {reason}.", slug="not-ready")
-    scheduler = heartbeat.leader_status(wiring.uow(), wiring.now())
+    scheduler = ops.leader_status(wiring.uow(), wiring.now())
     if scheduler["status"] == "stale" or (
             scheduler["status"] == "absent" and wiring.settings.require_scheduler):
         return problem(503, f"Not ready: scheduler {scheduler['status']} (last heartbeat "

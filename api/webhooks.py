@@ -15,7 +15,7 @@ from api.context import cadence
 from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
 from scheduler.services import webhooks as service
 from scheduler.services.api_keys import Role
-from scheduler.webhooks.outbox import EVENT_TYPES
+from scheduler.services.webhooks import EVENT_TYPES
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Webhook subscriptions and deliveries (Standard Webhooks)")

@@ -56,12 +56,10 @@ def synthetic_state() -> tuple[dict, dict]:
 def populate(url: str, plans: int, clinics: int) -> None:
     from sqlalchemy import insert
 
-    from scheduler import schema
+    from scheduler import migrate as schema
     from scheduler.db import make_engine
-    from scheduler.models import Clinic, Patient
-    from scheduler.plan_models import Plan
+    from scheduler.models import Clinic, Patient, Plan, Webhook
     from scheduler.services.proposals import state_on
-    from scheduler.webhook_models import Webhook
     from scheduler.webhooks.outbox import EVENT_TYPES
     engine = make_engine(url)
     schema.upgrade(engine)
@@ -125,7 +123,7 @@ def child_bare(url: str) -> dict:
     from sqlalchemy import bindparam, select, update
 
     from scheduler.db import make_engine
-    from scheduler.plan_models import Plan
+    from scheduler.models import Plan
     from scheduler.services.proposals import state_on
     engine = make_engine(url)
     columns = (Plan.id, Plan.next_earliest, Plan.next_latest, Plan.lapse_after,

@@ -44,7 +44,15 @@ from .values import (
                      VisitStatus,
                      WindowState,
 )
-from .window import Window, in_force, next_window, series
+from .window import (
+    Window,
+    booked_until,
+    in_force,
+    lapse_after,
+    next_window,
+    series,
+    window_state,
+)
 
 __all__ = [
     "CalendarError", "ConsentRecorded", "DEFAULT_RULESET", "Decision", "Discharged",
@@ -53,7 +61,7 @@ __all__ = [
     "OverrideSet", "Phase", "PhaseSet", "PlanClosed", "PlanCreated", "PlanState",
     "ProgressReport", "Resumed", "ReviewReason", "Ruleset", "RulesError", "SPEC", "Snapshot",
     "Status", "TimePassed", "UnknownEventKind", "VisitChanged", "VisitKind", "VisitStatus",
-    "Window", "WindowState", "entry_frequency", "evaluate", "event_from_dict", "fold",
-    "history_order", "in_force", "load_ruleset", "next_window", "parse_ruleset_id", "series",
-    "start", "state_from_dict", "utc_date",
+    "Window", "WindowState", "booked_until", "entry_frequency", "evaluate", "event_from_dict",
+    "fold", "history_order", "in_force", "lapse_after", "load_ruleset", "next_window",
+    "parse_ruleset_id", "series", "start", "state_from_dict", "utc_date", "window_state",
 ]

@@ -33,12 +33,17 @@ class Window:
     interval_days: float | None
     reasons: tuple[Explanation, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"kind": str(self.kind) if self.kind else None, "earliest": iso(self.earliest),
-                "target": iso(self.target), "latest": iso(self.latest),
-                "state": str(self.state), "extended": self.extended,
+    def values(self) -> dict[str, Any]:
+        """The window as plain values (dates as dates), the one shape every view starts from."""
+        return {"kind": str(self.kind) if self.kind else None, "earliest": self.earliest,
+                "target": self.target, "latest": self.latest, "state": str(self.state),
+                "extended": self.extended, "interval_days": self.interval_days,
                 "reasons": [r.to_dict() for r in self.reasons]}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: `values()` with ISO dates."""
+        return {key: value.isoformat() if isinstance(value, date) else value
+                for key, value in self.values().items()}
 
 
 def round_half_up(x: Fraction) -> int:
@@ -128,21 +133,41 @@ def next_window(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen) -> Win
     if extended:
         reasons.append(Explanation("window.extended", "No open day was left inside the window:"
                                    f" latest moved to {lt}.", {}))
-    return Window(kind, e, t, lt, _state(state, on, e, lt, interval), extended,
-                  float(interval), tuple(reasons))
+    current = window_state(on, e, lt, lapse_after(lt, interval), booked_until(state))
+    return Window(kind, e, t, lt, current, extended, float(interval), tuple(reasons))
 
 
-def _state(state: PlanState, on: date, earliest: date, latest: date,
-           interval: Fraction) -> WindowState:
-    if any(day >= on for _, day in state.booked):
+def lapse_after(latest: date, interval: Fraction | float) -> date:
+    """The last overdue day: a plan is lapsed once the date is more than I days after latest
+    (whole days, so latest + floor(I)); stored on the plan row for the worklist's SQL."""
+    return latest + timedelta(days=math.floor(interval))
+
+
+def window_state(on: date, earliest: date | None, latest: date | None,
+                 lapsed_after: date | None, booked_until: date | None) -> WindowState:
+    """The one window-state rule (rules.md 'The next-visit window'), on clinic date `on`.
+
+    Booked while a booking on or after `on` stands; upcoming before earliest; due from
+    earliest through latest; overdue after latest through `lapsed_after`; lapsed after it (a
+    recall). No window (a discharged plan) is `none`. The plan store's SQL form of this rule
+    (`scheduler/store/window_sql.py`) is proven equal to it by a property test.
+    """
+    if earliest is None or latest is None:
+        return WindowState.NONE
+    if booked_until is not None and booked_until >= on:
         return WindowState.BOOKED
     if on < earliest:
         return WindowState.UPCOMING
     if on <= latest:
         return WindowState.DUE
-    if (on - latest).days <= interval:  # lapsed only after latest + I (a recall)
-        return WindowState.OVERDUE
-    return WindowState.LAPSED
+    if lapsed_after is not None and on > lapsed_after:
+        return WindowState.LAPSED
+    return WindowState.OVERDUE
+
+
+def booked_until(state: PlanState) -> date | None:
+    """The last day a standing booking covers, if any."""
+    return max((day for _, day in state.booked), default=None)
 
 
 def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,

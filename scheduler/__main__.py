@@ -2,6 +2,6 @@
 
 import sys
 
-from scheduler.runner import main
+from scheduler.jobs.runner import main
 
 sys.exit(main())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
@@ -127,3 +129,38 @@ class ClinicCalendar:
                 return day
             day += step
         raise ValueError(f"no open day within {MAX_SEARCH_DAYS} days of {day}")
+
+
+class ClinicCalendarColumns(Protocol):
+    """What a clinic's calendar is built from: a clinic row, or plain columns of one."""
+
+    id: str
+    version: int
+    timezone: str
+    open_weekdays: Sequence[int]
+    closures: Sequence[str]
+    holiday_region: str | None
+
+
+_CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()
+CALENDAR_CACHE_SIZE = 512
+
+
+def calendar_of(clinic: ClinicCalendarColumns) -> ClinicCalendar:
+    """The clinic's calendar, cached per clinic version: holiday tables are costly."""
+    return clinic_calendar(clinic.id, clinic.version, clinic.timezone, clinic.open_weekdays,
+                           clinic.closures, clinic.holiday_region)
+
+
+def clinic_calendar(clinic_id: str, version: int, timezone: str, open_weekdays: Sequence[int],
+                    closures: Sequence[str], holiday_region: str | None) -> ClinicCalendar:
+    """`calendar_of` from plain columns (a clinic's version changes with every edit)."""
+    key = (clinic_id, version)
+    found = _CALENDARS.get(key)
+    if found is None:
+        found = ClinicCalendar(timezone, open_weekdays,
+                               [date.fromisoformat(d) for d in closures], holiday_region)
+        _CALENDARS[key] = found
+        if len(_CALENDARS) > CALENDAR_CACHE_SIZE:
+            _CALENDARS.popitem(last=False)
+    return found

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Table, delete, inspect
 
 from api import create_app
 from config import Settings
-from scheduler import schema
+from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
 
 T0 = datetime(2026, 11, 2, 17, 30, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from scheduler.db import UnitOfWork
-from scheduler.ops_models import SchedulerHeartbeat
+from scheduler.models import SchedulerHeartbeat
 
 STALE_AFTER = timedelta(seconds=90)
 

@@ -10,21 +10,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import rules
+from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
 from scheduler.jobs.followups import NOTIFY, followup_data
-from scheduler.models import Clinic
-from scheduler.ops_models import ClinicNightly
-from scheduler.plan_models import Plan
+from scheduler.models import Clinic, ClinicNightly
 from scheduler.services.common import Actor
-from scheduler.services.plan_core import PlanRecord, apply, calendar_of, load
-from scheduler.services.proposals import state_on
+from scheduler.services.plan_core import apply, load
+from scheduler.store import window_sql
+from scheduler.store.plans import WindowColumns
 from scheduler.webhooks.outbox import emit_many
 
 log = logging.getLogger("cadence.scheduler")
@@ -94,53 +95,38 @@ def _record_done(session: Session, clinic_id: str, today: date, plans: int,
                     .on_conflict_do_nothing())
 
 
-CLAIMED = (Plan.id, Plan.clinic_id, Plan.patient_id, Plan.next_kind, Plan.next_earliest,
-           Plan.next_target, Plan.next_latest, Plan.lapse_after, Plan.booked_until,
-           Plan.window_state, Plan.override_until)
-
-
 def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: int,
            stats: NightlyStats) -> int:
     session = uow.session
-    pending = (select(Plan.id).where(Plan.clinic_id == clinic_id, Plan.status != "discharged",
-                                     or_(Plan.nightly_date.is_(None), Plan.nightly_date < today))
-               .limit(size))  # index order (clinic, nightly_date): no sort
-    if session.get_bind().dialect.name == "postgresql":
-        pending = pending.with_for_update(skip_locked=True)
-    # The claim: the stamp commits with the batch's effects or not at all. The claimed rows
-    # stay locked (PostgreSQL row locks, SQLite's write lock) until this transaction ends.
-    claimed = session.execute(update(Plan).where(Plan.id.in_(pending.scalar_subquery()))
-                              .values(nightly_date=today).returning(*CLAIMED)
-                              .execution_options(synchronize_session=False)).all()
+    connection = session.connection()
+    claimed = window_sql.nightly_claim(connection, clinic_id, today, size,
+                                       skip_locked=connection.dialect.name == "postgresql")
     if not claimed:
         return 0
     seen: list[dict[str, str]] = []
-    events: list[tuple[str, str | None, str, dict]] = []
+    events: list[tuple[str, str | None, str, dict[str, Any]]] = []
     for plan in claimed:
-        row: object = plan
+        row = plan
         if plan.override_until is not None and plan.override_until < today:
             row = _expire_override(session, plan.id, now)
             stats.overrides_expired += 1
-        state = state_on(row, today)
+        state = row.state_on(today)
         if state != plan.window_state:
-            seen.append({"pid": plan.id, "ws": state})
+            seen.append({"pid": plan.id, "ws": str(state)})
             if state in NOTIFY:
                 events.append((plan.clinic_id, plan.id, NOTIFY[state],
-                               followup_data(row, state, today)))  # type: ignore[arg-type]
+                               followup_data(row, str(state), today)))
                 stats.events[NOTIFY[state]] = stats.events.get(NOTIFY[state], 0) + 1
     emit_many(session, events, now=now)
-    if seen:
-        table = Plan.__table__
-        session.execute(update(table).where(table.c.id == bindparam("pid"))
-                        .values(window_state=bindparam("ws")), seen)
+    window_sql.set_window_states(connection, seen)
     stats.plans += len(claimed)
     return len(claimed)
 
 
-def _expire_override(session: Session, plan_id: str, now: datetime) -> PlanRecord:
-    """Fold a `time passes` event: the engine ends the override and explains it."""
+def _expire_override(session: Session, plan_id: str, now: datetime) -> WindowColumns:
+    """Fold a `time passes` event: the engine ends the override and explains it. Returns the
+    plan's window as written."""
     loaded = load(session, plan_id, None)  # claimed above: this transaction holds its lock
     apply(session, loaded, rules.TimePassed(now), now=now, actor=SYSTEM,
           action="plan.time_passed")
-    assert isinstance(loaded.row, PlanRecord)
-    return loaded.row
+    return loaded.row.window()

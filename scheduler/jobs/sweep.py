@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
-from scheduler.jobs.followups import changed_candidates, observe
+from scheduler.jobs.followups import observe
 from scheduler.models import Clinic
-from scheduler.services.plan_core import calendar_of
+from scheduler.store import window_sql
 
 
 def run_sweep(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
@@ -26,8 +27,7 @@ def run_sweep(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
         while True:
             uow = uow_factory()
             with uow:
-                rows = uow.session.scalars(changed_candidates(clinic_id, today)
-                                           .limit(batch)).all()
+                rows = window_sql.sweep_page(uow.session.connection(), clinic_id, today, batch)
                 for row in rows:
                     kind = observe(uow.session, row, today, now)
                     if kind:

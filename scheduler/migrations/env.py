@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from scheduler.db import make_engine
-from scheduler.schema import all_metadata, include_object
+from scheduler.migrate import all_metadata, include_object
 
 config = context.config
 target_metadata = all_metadata()  # every *models module, so autogenerate sees all tables

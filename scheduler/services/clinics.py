@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+import rules
 from scheduler.calendar import (
     CalendarConfigError,
     ClinicCalendar,
@@ -27,7 +27,6 @@ from scheduler.services.common import Actor, Page, Scope, in_scope, paginate
 
 DEFAULT_RULESET = "ims-default@1"
 BUILTIN_RULESETS = frozenset(rulesets.BUILTIN)  # ims-default@1, from the rules package
-RULESET_ID = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]{0,79})@(?P<version>[1-9][0-9]{0,8})$")
 EDITABLE = frozenset({"name", "timezone", "open_weekdays", "holiday_region", "closures", "ruleset"})
 
 
@@ -85,13 +84,14 @@ def _check(uow: UnitOfWork, values: Mapping[str, Any]) -> None:
             check(value)
         except CalendarConfigError as exc:
             errors.setdefault(exc.field, []).append(exc.message)
-    match = RULESET_ID.match(values["ruleset"])
-    if not match:
+    try:  # the one ruleset-id grammar, the rules package's
+        ruleset_key = rules.parse_ruleset_id(values["ruleset"])
+    except rules.InvalidRuleset:
         errors["ruleset"] = ["Expected `name@version`, e.g. ims-default@1."]
-    elif values["ruleset"] not in BUILTIN_RULESETS and uow.session.get(
-        Ruleset, (match["name"], int(match["version"]))
-    ) is None:
-        errors["ruleset"] = [f"Unknown ruleset {values['ruleset']!r}."]
+    else:
+        if values["ruleset"] not in BUILTIN_RULESETS and uow.session.get(
+                Ruleset, ruleset_key) is None:
+            errors["ruleset"] = [f"Unknown ruleset {values['ruleset']!r}."]
     if errors:
         raise ValidationFailed(errors)
 

@@ -43,22 +43,55 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, object_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), object_id], separators=(",", ":")).encode()
+def check_limit(limit: int) -> None:
+    """A page size within 1..MAX_LIMIT, else a validation error on `limit`."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.single("limit", f"Must be between 1 and {MAX_LIMIT}.")
+
+
+def encode(values: list[Any]) -> str:
+    """An opaque keyset cursor: the last item's sort values, as URL-safe base64 JSON."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, types: tuple[type, ...]) -> list[Any]:
+    """A cursor's values, each of the given type (a tampered one is a 422, never a 500)."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(types) or not all(
+                isinstance(v, t) and not isinstance(v, bool)
+                for v, t in zip(values, types, strict=True)):
+            raise ValueError
+        return values
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed.single("cursor", "Not a valid cursor.") from None
+
+
+def encode_cursor(created_at: datetime, object_id: str) -> str:
+    return encode([created_at.isoformat(), object_id])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Reverse of encode_cursor; a tampered cursor is a validation error on `cursor`."""
+    created, object_id = decode(cursor, (str, str))
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, object_id = json.loads(raw)
         moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None or not isinstance(object_id, str):
-            raise ValueError
-        return moment, object_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except ValueError:
         raise ValidationFailed.single("cursor", "Not a valid cursor.") from None
+    if moment.tzinfo is None:
+        raise ValidationFailed.single("cursor", "Not a valid cursor.")
+    return moment, object_id
+
+
+def after_cursor(query: Select[Any], created_at: Any, object_id: Any,
+                 cursor: str | None) -> Select[Any]:
+    """`query` limited to rows after `cursor` in (created_at, id) order."""
+    if not cursor:
+        return query
+    after_at, after_id = decode_cursor(cursor)
+    return query.where(or_(created_at > after_at,
+                           and_(created_at == after_at, object_id > after_id)))
 
 
 def paginate(
@@ -71,16 +104,8 @@ def paginate(
     convert: Callable[[Any], R],
 ) -> Page[R]:
     """Keyset pagination on (created_at, id), oldest first."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.single("limit", f"Must be between 1 and {MAX_LIMIT}.")
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                model.created_at > after_at,
-                and_(model.created_at == after_at, model.id > after_id),
-            )
-        )
+    check_limit(limit)
+    query = after_cursor(query, model.created_at, model.id, cursor)
     rows: Sequence[Any] = (
         session.scalars(query.order_by(model.created_at, model.id).limit(limit + 1)).all()
     )

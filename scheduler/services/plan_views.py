@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 import rules
-from scheduler.plan_models import DecisionRow, Plan
 from scheduler.services.plan_core import Loaded
 
 
@@ -34,14 +33,6 @@ class PlanView:
     updated_at: datetime
 
 
-def window_view(window: rules.Window) -> dict[str, Any]:
-    """The window with real dates (the API layer formats them)."""
-    return {"kind": str(window.kind) if window.kind else None, "earliest": window.earliest,
-            "target": window.target, "latest": window.latest, "state": str(window.state),
-            "extended": window.extended, "interval_days": window.interval_days,
-            "reasons": [r.to_dict() for r in window.reasons]}
-
-
 def plan_view(loaded: Loaded, now: datetime, state: rules.PlanState | None = None) -> PlanView:
     """The plan as of `now`: the frequency in force and the window on the clinic's today."""
     row, cal = loaded.row, loaded.calendar
@@ -57,19 +48,6 @@ def plan_view(loaded: Loaded, now: datetime, state: rules.PlanState | None = Non
         computed_frequency=state.computed.to_dict(),
         override=override.to_dict() if override else None,
         review={"required": state.review_required, "reasons": list(state.review_reasons)},
-        flags=[str(f) for f in state.flags], next_visit=window_view(window),
+        flags=[str(f) for f in state.flags], next_visit=window.values(),
         ruleset=row.ruleset, version=row.version, today=today, created_at=row.created_at,
         updated_at=row.updated_at)
-
-
-def decision_view(decision: rules.Decision, decision_id: str) -> dict[str, Any]:
-    return {"id": decision_id, **decision.to_dict()}
-
-
-def decision_row_view(row: DecisionRow) -> dict[str, Any]:
-    return {"id": row.id, **row.payload}
-
-
-def etag_of(row: Plan, today: date) -> str:
-    """Plans change with the calendar too (due -> overdue): the tag carries the local date."""
-    return f"{row.version}-{today.isoformat()}"

@@ -5,28 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 import rules
+from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, ValidationFailed
 from scheduler.ids import new_id
 from scheduler.models import Clinic, Patient
-from scheduler.plan_models import DecisionRow, Plan, PlanEvent
 from scheduler.services import audit
-from scheduler.services.common import Actor, Page, Scope, paginate
-from scheduler.services.plan_core import (
-    Loaded,
-    apply,
-    calendar_of,
-    check_version,
-    engine_call,
-    fill_new,
-    load,
-)
+from scheduler.services.common import Actor, Page, Scope, check_limit, encode_cursor
+from scheduler.services.plan_core import Loaded, apply, check_version, engine_call, load
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.rulesets import resolve
+from scheduler.store import plans as store
 from scheduler.webhooks import outbox
 
 CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little ahead of ours
@@ -67,30 +60,21 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
             not_in_future("consent.recorded_at", consent["recorded_at"], now)
             events.append(engine_call(rules.ConsentRecorded, consent["recorded_at"],
                                       consent["recorded_by"]))
-        _no_open_plan(session, patient_id)
+        connection = session.connection()
+        _no_open_plan(connection, patient_id)
         folded = engine_call(rules.fold, events, rs, cal.local_date)
-        row = Plan(id=new_id("pln"), clinic_id=clinic.id, patient_id=patient_id,
-                   condition=condition, status="", phase="", ruleset=rs.id, state={},
-                   version=1, created_at=now, updated_at=now)
-        fill_new(row, folded.state, rs, cal, now)
-        session.add(row)
         try:
-            session.flush()
+            row = store.insert_plan(connection, plan_id=new_id("pln"), clinic_id=clinic.id,
+                                    patient_id=patient_id, condition=condition,
+                                    state=folded.state, rs=rs, cal=cal, now=now)
         except IntegrityError:  # a concurrent create won the race for the open plan
             uow.rollback()
-            _no_open_plan(uow.session, patient_id)
+            _no_open_plan(uow.session.connection(), patient_id)
             raise
         ordered = sorted(events, key=rules.history_order)
-        event_ids = [new_id("evt") for _ in ordered]
-        for seq, (event_id, event) in enumerate(zip(event_ids, ordered, strict=True)):
-            session.add(PlanEvent(id=event_id, plan_id=row.id, seq=seq, kind=event.kind,
-                                  at=event.at, payload=event.to_dict(), created_at=now))
-        session.flush()  # events before the decisions that reference them
-        for event_id, decision in zip(event_ids, folded.decisions, strict=True):
-            session.add(DecisionRow(id=new_id("dec"), plan_id=row.id, event_id=event_id,
-                                    position=decision.seq, at=decision.at,
-                                    trigger=decision.trigger, payload=decision.to_dict(),
-                                    created_at=now))
+        event_ids = store.append_events(connection, row.id, 0, ordered, now)
+        store.insert_decisions(connection, row.id, zip(event_ids, folded.decisions,
+                                                       strict=True), now)
         audit.record(session, at=now, actor=actor, action="plan.created", clinic_id=clinic.id,
                      plan_id=row.id, after=folded.state.snapshot().to_dict())
         outbox.emit_plan_changes(session, row, None, folded.state.snapshot(), now=now)
@@ -100,9 +84,8 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
         return view
 
 
-def _no_open_plan(session: Any, patient_id: str) -> None:
-    existing = session.scalar(select(Plan.id).where(Plan.patient_id == patient_id,
-                                                    Plan.status != "discharged"))
+def _no_open_plan(connection: Connection, patient_id: str) -> None:
+    existing = store.open_plan_of(connection, patient_id)
     if existing is not None:
         raise Conflict(f"The patient already has an open plan: {existing}",
                        existing_id=existing)
@@ -118,23 +101,18 @@ def list_plans(uow: UnitOfWork, *, now: datetime, scope: Scope = None,
                status: str | None = None, phase: str | None = None, limit: int = 50,
                cursor: str | None = None) -> Page[PlanView]:
     """Plans of the caller's clinics, oldest first, filtered by clinic, patient, status, phase."""
-    query = select(Plan)
-    if scope is not None:
-        query = query.where(Plan.clinic_id.in_(scope))
-    for column, value in ((Plan.clinic_id, clinic_id), (Plan.patient_id, patient_id),
-                          (Plan.status, status), (Plan.phase, phase)):
-        if value is not None:
-            query = query.where(column == value)
+    check_limit(limit)
     with uow:
         session = uow.session
-
-        def convert(row: Plan) -> PlanView:
-            clinic = session.get(Clinic, row.clinic_id)
-            loaded = Loaded(row, resolve(session, row.ruleset), calendar_of(clinic),
-                            rules.state_from_dict(row.state))
-            return plan_view(loaded, now)
-
-        return paginate(session, query, Plan, limit=limit, cursor=cursor, convert=convert)
+        found = store.page(session.connection(), scope=scope, limit=limit, cursor=cursor,
+                           filters={"clinic_id": clinic_id, "patient_id": patient_id,
+                                    "status": status, "phase": phase})
+        more, found = len(found) > limit, found[:limit]
+        items = tuple(plan_view(Loaded(row, resolve(session, row.ruleset), calendar,
+                                       rules.state_from_dict(row.state)), now)
+                      for row, calendar in found)
+    last = found[-1][0] if more else None
+    return Page(items, encode_cursor(last.created_at, last.id) if last else None)
 
 
 ACTION_EVENTS = {

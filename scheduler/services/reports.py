@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 import rules
 from scheduler.db import UnitOfWork
 from scheduler.ids import new_id
-from scheduler.plan_models import Report
+from scheduler.models import Report
 from scheduler.services.common import Actor, Page, Scope, paginate
 from scheduler.services.plan_core import apply, engine_call, load
 from scheduler.services.plan_views import PlanView, plan_view

@@ -17,7 +17,7 @@ import rules
 from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, NotFound
 from scheduler.ids import new_id
-from scheduler.plan_models import Visit
+from scheduler.models import Visit
 from scheduler.services.common import Actor, Page, Scope, paginate
 from scheduler.services.plan_core import apply, engine_call, load
 from scheduler.services.plans import not_in_future

@@ -10,10 +10,9 @@ from sqlalchemy import select, update
 from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.ids import new_id
-from scheduler.models import Clinic
+from scheduler.models import Clinic, OutboxEvent, Webhook, WebhookDelivery
 from scheduler.services import audit
 from scheduler.services.common import Actor, Page, Scope, in_scope, paginate
-from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
 from scheduler.webhooks.outbox import EVENT_TYPES
 from scheduler.webhooks.signing import new_secret
 from scheduler.webhooks.transport import url_problem

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
+from scheduler.models import OutboxEvent, Webhook, WebhookDelivery
 from scheduler.webhooks.outbox import body_of
 
 UNFINISHED = ("pending", "in_flight")

@@ -6,13 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 import rules
 from scheduler.ids import new_id
-from scheduler.plan_models import Plan
-from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
+from scheduler.models import OutboxEvent, Webhook, WebhookDelivery
+from scheduler.store.plans import PlanRecord
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
                "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue")
@@ -26,6 +26,7 @@ _SUBSCRIPTIONS = select(Webhook.id, Webhook.events).where(
     Webhook.clinic_id == bindparam("clinic_id"), Webhook.deleted_at.is_(None))
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 _INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+_CACHE = "webhook_subscriptions"
 
 
 def emit(session: Session, *, clinic_id: str, plan_id: str | None, type: str,
@@ -73,8 +74,14 @@ def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[st
 
 
 def _subscriptions(session: Session, clinic_id: str) -> list[tuple[str, list[str]]]:
-    """(webhook id, event types) of the clinic's active webhooks, cached for the transaction."""
-    cache = session.info.setdefault("webhook_subscriptions", {})
+    """(webhook id, event types) of the clinic's active webhooks, cached for the transaction:
+    the cache is keyed by the session's transaction object, so the next transaction (which
+    may see a new subscription) reads them afresh."""
+    transaction = session.get_transaction()
+    held = session.info.get(_CACHE)
+    if held is None or held[0] is not transaction:
+        held = session.info[_CACHE] = (transaction, {})
+    cache: dict[str, list[tuple[str, list[str]]]] = held[1]
     if clinic_id not in cache:
         cache[clinic_id] = [tuple(row) for row in session.connection().execute(
             _SUBSCRIPTIONS, {"clinic_id": clinic_id})]
@@ -118,7 +125,7 @@ def plan_change_events(before: rules.Snapshot | None,
     return found
 
 
-def emit_plan_changes(session: Session, plan: Plan, before: rules.Snapshot | None,
+def emit_plan_changes(session: Session, plan: PlanRecord, before: rules.Snapshot | None,
                       after: rules.Snapshot, *, now: datetime,
                       decision_id: str | None = None) -> list[str]:
     """Emit plan_change_events for one plan write; ids only, never patient details."""
@@ -131,7 +138,3 @@ def emit_plan_changes(session: Session, plan: Plan, before: rules.Snapshot | Non
     return emit_many(session, events, now=now) if events else []
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_subscriptions(session: Session, transaction: Any) -> None:
-    """Subscriptions are cached per transaction only: a new one is seen by the next."""
-    session.info.pop("webhook_subscriptions", None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from scheduler.plan_models import DecisionRow, Plan, PlanEvent, Report, Visit
+from scheduler.models import DecisionRow, Plan, PlanEvent, Report, Visit
 from tests.conftest import T0
 
 Headers = dict[str, str]

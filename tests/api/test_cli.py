@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler import schema
+from scheduler import migrate as schema
 
 
 def test_db_upgrade_is_idempotent_on_a_migrated_database(runner) -> None:

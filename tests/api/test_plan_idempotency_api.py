@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.plan_models import Plan
+from scheduler.models import Plan
 from tests.api.plan_support import (
     API,
     footprint,

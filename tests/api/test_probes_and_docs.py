@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api import create_app
 from config import Settings
-from scheduler import schema
+from scheduler import migrate as schema
 
 
 def test_healthz_is_up(client) -> None:

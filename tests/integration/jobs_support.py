@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from scheduler.models import OutboxEvent
 from scheduler.services import clinics, patients, plans, visits
 from scheduler.services.common import Actor
-from scheduler.webhook_models import OutboxEvent
 
 SETUP = Actor(key_id=None, name="test-setup")
 

@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
+from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
-from scheduler.models import Clinic
-from scheduler.plan_models import DecisionRow, Plan, PlanEvent, Report
+from scheduler.models import Clinic, DecisionRow, Plan, PlanEvent, Report
 from scheduler.services import clinics, patients, plans
 from scheduler.services.common import Actor
-from scheduler.services.plan_core import calendar_of
 from scheduler.services.rulesets import resolve
 
 ACTOR = Actor(key_id=None, name="physio:1234")

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from scheduler import schema
+from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine
 from scheduler.models import Clinic, Patient
 

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from scheduler.db import utcnow
 from scheduler.jobs import tasks
 from scheduler.jobs.nightly import clinics_due
-from scheduler.ops_models import ClinicNightly
-from scheduler.plan_models import Plan
+from scheduler.models import ClinicNightly, Plan
 from scheduler.services import plans as plan_service
 from tests.integration.jobs_support import SETUP, clinic, events_of, local, plan_with_session
 

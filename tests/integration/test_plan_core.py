@@ -10,8 +10,9 @@ import pytest
 
 import rules
 from scheduler.errors import NotFound
-from scheduler.plan_models import Plan
-from scheduler.services.plan_core import PlanRecord, apply, load
+from scheduler.models import Plan
+from scheduler.services.plan_core import apply, load
+from scheduler.store.plans import PlanRecord
 from tests.integration.plan_builders import ACTOR, a_plan
 
 

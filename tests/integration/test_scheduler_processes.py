@@ -14,9 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from scheduler.jobs.nightly import run_nightly
-from scheduler.models import Patient
-from scheduler.ops_models import ClinicNightly, SchedulerHeartbeat
-from scheduler.plan_models import Plan
+from scheduler.models import ClinicNightly, Patient, Plan, SchedulerHeartbeat
 from tests.integration.jobs_support import clinic, count_events
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text, update
 
-from scheduler import schema
+from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
-from scheduler.webhook_models import WebhookDelivery
+from scheduler.models import WebhookDelivery
 from scheduler.webhooks import claims
 from scheduler.webhooks.delivery import LEASE, MAX_ATTEMPTS, RunReport, deliver_due
 from scheduler.webhooks.outbox import emit

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.errors import PreconditionFailed
+from scheduler.models import OutboxEvent, WebhookDelivery
 from scheduler.services import plans
 from scheduler.services import webhooks as service
-from scheduler.webhook_models import OutboxEvent, WebhookDelivery
 from scheduler.webhooks.outbox import body_of, emit
 from tests.integration.webhook_support import (
     SETUP,

@@ -1,4 +1,5 @@
-"""Dependencies point inward (api -> scheduler -> rules); only config.py reads the environment."""
+"""Dependencies point inward (api -> scheduler -> rules, web -> scheduler -> rules); only
+config.py reads the environment."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "scheduler", "rules")
+PACKAGES = ("api", "web", "scheduler", "rules")
 TOP_MODULES = ("config", "wsgi")
 ENV_ACCESS = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"})
 WEB = frozenset({"flask", "flask_smorest", "marshmallow", "webargs", "werkzeug", "apispec"})
+# What the HTTP layers (api/, web/) may use of the core: services, its errors, and the
+# database wiring (engine, unit of work). Models, jobs, the outbox and migrations are reached
+# through a service function.
+CORE_FOR_HTTP = ("scheduler.services", "scheduler.errors", "scheduler.db")
+HTTP_LAYERS = frozenset({"api", "web"})
+
+
+def http_may_import(name: str) -> bool:
+    if name == "scheduler":
+        return True  # `from scheduler import services` names its target as well
+    return any(name == allowed or name.startswith(f"{allowed}.") for allowed in CORE_FOR_HTTP)
 
 
 def module_name(path: Path) -> str:
@@ -70,12 +82,13 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
             found.append(f"{module}: rules may import only the standard library, not {name}")
         if top == "scheduler" and (head in WEB or head == "api"):
             found.append(f"{module}: scheduler must not import {name}")
-        if top == "api" and (
+        if top in HTTP_LAYERS and (
             head in {"sqlalchemy", "alembic", "rules"}
-            or name == "scheduler.models"
-            or name.startswith("scheduler.models.")
+            or (head == "scheduler" and not http_may_import(name))
         ):
-            found.append(f"{module}: api must not import {name}")
+            found.append(f"{module}: {top} must not import {name}")
+        if top in HTTP_LAYERS and head in HTTP_LAYERS - {top}:
+            found.append(f"{module}: {top} must not import the other HTTP layer ({name})")
     if module != "config" and reads_environment(tree, source):
         found.append(f"{module}: only config.py may read the environment")
     return found
@@ -124,6 +137,16 @@ def test_the_rules_package_is_checked_when_it_exists() -> None:
         pytest.param("api.x", "from scheduler.models import Clinic", "api", id="api-models"),
         pytest.param("api.x", "from scheduler import models", "api", id="api-models-from"),
         pytest.param("api.x", "import rules", "api", id="api-rules"),
+        pytest.param("api.x", "from scheduler.models.plans import Plan", "api",
+                     id="api-models-submodule"),
+        pytest.param("api.x", "from scheduler.jobs import heartbeat", "api", id="api-jobs"),
+        pytest.param("api.x", "from scheduler.webhooks.outbox import EVENT_TYPES", "api",
+                     id="api-outbox"),
+        pytest.param("api.x", "from scheduler import migrate", "api", id="api-migrations"),
+        pytest.param("web.x", "from scheduler.models import Plan", "web", id="web-models"),
+        pytest.param("web.x", "from sqlalchemy import select", "web", id="web-orm"),
+        pytest.param("web.x", "from api.plans import bp", "other HTTP layer", id="web-api"),
+        pytest.param("api.x", "from web import pages", "other HTTP layer", id="api-web"),
         pytest.param("api.x", "import os\nos.environ['X']", "environment", id="environ"),
         pytest.param("api.x", "import os as o\no.getenv('X')", "environment", id="aliased-getenv"),
         pytest.param("wsgi", "from os import environ", "environment", id="from-os-environ"),
@@ -140,6 +163,10 @@ def test_a_forbidden_import_is_reported(module: str, source: str, needle: str) -
         pytest.param("rules", "from .engine import evaluate", True, id="rules-init-relative"),
         pytest.param("rules.x", "import json, datetime, zoneinfo", False, id="rules-stdlib"),
         pytest.param("api.x", "from scheduler.services import clinics", False, id="api-services"),
+        pytest.param("api.x", "from scheduler.errors import NotFound", False, id="api-errors"),
+        pytest.param("api.x", "from scheduler.db import UnitOfWork", False, id="api-wiring"),
+        pytest.param("web.x", "from scheduler.services.plans import get_plan", False,
+                     id="web-services"),
         pytest.param("config", "import os\nos.environ.get('X')", False, id="config-reads-env"),
     ],
 )

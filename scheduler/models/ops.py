@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import UtcDateTime
-from scheduler.models import Base
+from scheduler.models.base import Base
 
 
 class SchedulerHeartbeat(Base):

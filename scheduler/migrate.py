@@ -1,9 +1,9 @@
-"""Schema migrations through Alembic's command API: upgrade, current and head revisions."""
+"""Schema migrations through Alembic's command API: upgrade, current and head revisions.
+
+The migration scripts live in scheduler/migrations; this module drives them."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
 from alembic import command
@@ -18,10 +18,7 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def all_metadata() -> MetaData:
-    """The declarative metadata with every `scheduler/*models.py` module imported."""
-    for info in pkgutil.iter_modules([str(PACKAGE_DIR)]):
-        if info.name.endswith("models"):
-            importlib.import_module(f"scheduler.{info.name}")
+    """The declarative metadata of every model (the package imports all its modules)."""
     from scheduler.models import Base
 
     return Base.metadata

@@ -18,7 +18,7 @@ from config import Settings
 from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
 from scheduler.jobs import tasks
 from scheduler.jobs.heartbeat import beat
-from scheduler.leader import leadership_for
+from scheduler.jobs.leader import leadership_for
 
 log = logging.getLogger("cadence.scheduler")
 STANDBY_BEAT_SECONDS = 15

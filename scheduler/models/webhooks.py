@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import UtcDateTime
-from scheduler.models import Base
+from scheduler.models.base import Base
 
 
 class Webhook(Base):

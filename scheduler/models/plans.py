@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import UtcDateTime
-from scheduler.models import Base
+from scheduler.models.base import Base
 
 OPEN_PLAN = text("status != 'discharged'")
 

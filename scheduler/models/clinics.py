@@ -1,36 +1,16 @@
-"""ORM models: the persistent schema (migrations in scheduler/migrations mirror it)."""
+"""ORM models of clinics and what hangs off them: patients, rulesets, the audit trail and
+idempotency records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import UtcDateTime
-
-
-class Base(DeclarativeBase):
-    """Declarative base; every table of the service hangs off its metadata."""
-
-
-api_key_clinics = Table(
-    "api_key_clinics",
-    Base.metadata,
-    Column("api_key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
-    Column("clinic_id", ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True),
-)
+from scheduler.models.base import Base
 
 
 class Clinic(Base):
@@ -49,21 +29,6 @@ class Clinic(Base):
 
     __table_args__ = (Index("ix_clinics_created_at_id", "created_at", "id"),)
     __mapper_args__ = {"version_id_col": version}
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
-    prefix: Mapped[str] = mapped_column(String(32), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    clinics: Mapped[list[Clinic]] = relationship(secondary=api_key_clinics, lazy="selectin")
-
-    __table_args__ = (Index("ix_api_keys_created_at_id", "created_at", "id"),)
 
 
 class Patient(Base):
