@@ -15,11 +15,7 @@ from marshmallow import (
 )
 
 from api.schemas import StrictSchema
-
-PHASES = ("initial", "middle", "maintenance")
-STATUSES = ("assessment_pending", "active", "on_hold", "discharged")
-VISIT_KINDS = ("assessment", "needling", "review")
-VISIT_STATUSES = ("booked", "attended", "cancelled", "no_show")
+from scheduler.services.plans import PHASES, STATUSES, VISIT_KINDS, VISIT_STATUSES
 
 
 class StrictBoolean(fields.Boolean):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .decision import Snapshot
@@ -96,6 +97,7 @@ class PlanState(NamedTuple):
 
 FIELD_NAMES = PlanState._fields
 _tuple_new = tuple.__new__
+_ALL_FIELDS = attrgetter(*FIELD_NAMES)
 _DATES = {"phase_since", "start_date", "onset_date", "activation_date", "hold_date",
           "last_session_date"}
 _DATETIMES = {"consent_at", "last_session_at", "last_event_at"}
@@ -134,20 +136,53 @@ def state_from_dict(data: dict[str, Any]) -> PlanState:
     return PlanState(**kwargs)
 
 
+@dataclass(slots=True, eq=False)
 class Work:
-    """A mutable working copy of PlanState used while folding (no per-event copies)."""
+    """A mutable working copy of PlanState used while folding (no per-event copies).
+
+    Typed slots, one per PlanState field in the same order (a test keeps them in step), so a
+    misspelt attribute is an error for the type checker and at run time. `of` is the
+    generated positional __init__; `freeze` reads every slot in one C-level attrgetter call.
+    """
+
+    ruleset: str
+    status: Status
+    phase: Phase
+    phase_since: date
+    computed: Frequency
+    override: Override | None
+    review_reasons: tuple[str, ...]
+    flags: tuple[str, ...]
+    start_date: date
+    onset_date: date
+    baseline_pain: int
+    baseline_function: int | None
+    neuropathic: bool
+    consent_at: datetime | None
+    activation_date: date | None
+    hold_date: date | None
+    last_session_at: datetime | None
+    last_session_date: date | None
+    sessions_in_phase: int
+    reports_in_phase: int
+    any_meaningful_in_phase: bool
+    meaningful_streak: int
+    managed_streak: int
+    extend_streak: int
+    lowest_pain_in_phase: int | None
+    previous_pain: int | None
+    min_gap_days: int
+    no_show_streak: int
+    booked: tuple[tuple[str, date], ...]
+    last_event_at: datetime
+    events: int
 
     @classmethod
     def of(cls, state: PlanState) -> Work:
-        work = cls.__new__(cls)
-        work.__dict__ = dict(zip(FIELD_NAMES, state, strict=True))
-        return work
+        return cls(*state)
 
     def freeze(self) -> PlanState:
-        values = self.__dict__.values()  # insertion order is FIELD_NAMES: no field is added
-        if len(values) != len(FIELD_NAMES):
-            raise AssertionError("Work gained an attribute that PlanState does not have")
-        return _tuple_new(PlanState, values)
+        return _tuple_new(PlanState, _ALL_FIELDS(self))
 
     @property
     def frequency(self) -> Frequency:

@@ -22,6 +22,12 @@ from scheduler.services.rulesets import resolve
 from scheduler.store import plans as store
 from scheduler.webhooks import outbox
 
+# The engine's vocabularies, for the HTTP layers' validation (derived, so never out of step).
+PHASES = tuple(str(v) for v in rules.Phase)
+STATUSES = tuple(str(v) for v in rules.Status)
+VISIT_KINDS = tuple(str(v) for v in rules.VisitKind)
+VISIT_STATUSES = tuple(str(v) for v in rules.VisitStatus)
+
 CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little ahead of ours
 
 

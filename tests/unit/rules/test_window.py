@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from fractions import Fraction
 
 import pytest
 
+import rules
 from rules import DEFAULT_RULESET as RS
 from rules import (
     CalendarError,
@@ -234,3 +236,24 @@ def test_the_window_is_anchored_at_the_clinic_local_date_of_the_session():
     state = fold(events, RS, local).state
     assert state.last_session_date == L and state.activation_date == day(-2)
     assert offsets(next_window(state, RS, L, always_open)) == (5, 7, 9)
+
+
+@pytest.mark.parametrize(("on", "expected"), [
+    pytest.param(date(2026, 11, 9), "upcoming", id="the-day-before-earliest-is-upcoming"),
+    pytest.param(date(2026, 11, 10), "due", id="earliest-is-due"),
+    pytest.param(date(2026, 11, 14), "due", id="latest-is-still-due"),
+    pytest.param(date(2026, 11, 15), "overdue", id="the-day-after-latest-is-overdue"),
+    pytest.param(date(2026, 11, 17), "overdue", id="latest-plus-floor-of-3.5-is-overdue"),
+    pytest.param(date(2026, 11, 18), "lapsed", id="four-days-after-latest-at-2-a-week-lapsed"),
+])
+def test_window_state_at_two_a_week(on, expected):
+    latest = date(2026, 11, 14)
+    lapse = rules.lapse_after(latest, Fraction(7, 2))
+    assert str(rules.window_state(on, date(2026, 11, 10), latest, lapse, None)) == expected
+
+
+def test_a_standing_booking_wins_over_every_other_state():
+    latest = date(2026, 11, 14)
+    state = rules.window_state(date(2026, 12, 1), date(2026, 11, 10), latest,
+                               rules.lapse_after(latest, 7), booked_until=date(2026, 12, 1))
+    assert state is rules.WindowState.BOOKED
