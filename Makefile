@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/pytest -q
 
+# ruff, then mypy (strict on rules/, the default elsewhere; see [tool.mypy] in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The API under gunicorn plus the one scheduler process (leader election: see README).
 run: install

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from api import (
     admin_reads,
@@ -38,7 +39,9 @@ def create_app(
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["TESTING"] = settings.testing
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    provider = DefaultJSONProvider(app)
+    provider.sort_keys = False  # fields in the order the schemas declare them
+    app.json = provider
     logging.getLogger("cadence").setLevel(settings.log_level)
     app.logger.setLevel(settings.log_level)
 

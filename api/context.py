@@ -37,8 +37,8 @@ class Cadence:
     """What views need from the core; reach it with `cadence()`."""
 
     settings: Settings
-    engine: Any
-    session_factory: Callable[[], Any]
+    engine: Any  # sqlalchemy's Engine and sessionmaker (api/ names no sqlalchemy type)
+    session_factory: Any
     clock: Callable[[], datetime]
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
@@ -89,7 +89,7 @@ class _RequestUnitOfWork(UnitOfWork):
         if g.get(_IN_USE):
             raise RuntimeError("a unit of work is already open in this request")
         uow = super().__enter__()
-        connection = self.session.get_bind()
+        connection: Any = self.session.get_bind()  # the request's Connection (see above)
         if connection.in_transaction():
             # Something ran on the connection outside the session: the session would join
             # that transaction and its commit would silently commit nothing.
@@ -144,4 +144,5 @@ def init_app(
 
 def cadence() -> Cadence:
     """The current app's wiring."""
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    wiring: Cadence = current_app.extensions[EXTENSION]
+    return wiring

@@ -103,8 +103,9 @@ def http_problem(error: HTTPException) -> Response:
     if status == 304:  # pragma: no cover - 304s are returned, never raised
         return Response(status=304)
     headers: dict[str, str] = {}
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods or ())
+    allowed = getattr(error, "valid_methods", None)  # MethodNotAllowed's
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     errors = _webargs_errors(error) if status in (400, 422) else None
     if status == 400 and errors:
         errors = None  # malformed JSON: webargs' message adds nothing

@@ -56,10 +56,10 @@ def synthetic_state() -> tuple[dict, dict]:
 def populate(url: str, plans: int, clinics: int) -> None:
     from sqlalchemy import insert
 
+    from rules import window_state
     from scheduler import migrate as schema
     from scheduler.db import make_engine
     from scheduler.models import Clinic, Patient, Plan, Webhook
-    from scheduler.services.proposals import state_on
     from scheduler.webhooks.outbox import EVENT_TYPES
     engine = make_engine(url)
     schema.upgrade(engine)
@@ -90,12 +90,9 @@ def populate(url: str, plans: int, clinics: int) -> None:
                    "override_until": TODAY - timedelta(days=1) if i % 500 == 0 else None,
                    "nightly_date": TODAY - timedelta(days=1), "created_at": NOW,
                    "updated_at": NOW}
-
-            class Row:  # state_on reads attributes
-                pass
-            probe = Row()
-            probe.__dict__.update(row)
-            row["window_state"] = state_on(probe, TODAY - timedelta(days=1))  # type: ignore
+            row["window_state"] = str(window_state(
+                TODAY - timedelta(days=1), row["next_earliest"], row["next_latest"],
+                row["lapse_after"], row["booked_until"]))
             patients.append({"id": row["patient_id"], "clinic_id": row["clinic_id"],
                              "external_id": f"EXT-{i}", "display_name": None,
                              "created_at": NOW})
@@ -122,9 +119,9 @@ def child_bare(url: str) -> dict:
     """Read a batch, evaluate each row's window state, write it back: nothing else."""
     from sqlalchemy import bindparam, select, update
 
+    from rules import window_state
     from scheduler.db import make_engine
     from scheduler.models import Plan
-    from scheduler.services.proposals import state_on
     engine = make_engine(url)
     columns = (Plan.id, Plan.next_earliest, Plan.next_latest, Plan.lapse_after,
                Plan.booked_until, Plan.window_state)
@@ -137,7 +134,9 @@ def child_bare(url: str) -> dict:
                                 .limit(1000)).all()
             if not rows:
                 break
-            conn.execute(write, [{"pid": r.id, "ws": state_on(r, TODAY), "nd": TODAY}
+            conn.execute(write, [{"pid": r.id, "nd": TODAY,
+                                  "ws": str(window_state(TODAY, r.next_earliest, r.next_latest,
+                                                         r.lapse_after, r.booked_until))}
                                  for r in rows])
         processed += len(rows)
         last = rows[-1].id

@@ -28,8 +28,10 @@ class Reading:
         self.function = report.function
         self.drop = drop = baseline_pain - pain
         self.relative = relative = drop / baseline_pain if baseline_pain else 0.0
-        self.tracked = tracked = baseline_function is not None and report.function is not None
-        self.gain = gain = report.function - baseline_function if tracked else 0  # type: ignore[operator]
+        function = report.function
+        self.tracked = tracked = baseline_function is not None and function is not None
+        self.gain = gain = (function - baseline_function
+                            if function is not None and baseline_function is not None else 0)
         self.meaningful = meaningful = (
             (drop >= rs.mcid_pain_points and relative >= rs.mcid_pain_relative)
             or (tracked and gain >= rs.mcid_function_points and pain <= baseline_pain))
@@ -42,7 +44,7 @@ class Reading:
         self.worse = no_change and not in_window and pain >= baseline_pain + rs.flare_points
         self.substantial = relative >= rs.substantial_relative
         self.well_managed = pain <= rs.managed_pain_max and (
-            not tracked or report.function >= rs.managed_function_min)  # type: ignore[operator]
+            function is None or not tracked or function >= rs.managed_function_min)
         self.flare = (not in_window and lowest_pain is not None
                       and pain >= lowest_pain + rs.flare_points)
 
@@ -63,7 +65,7 @@ class Reading:
     def summary(self, baseline_pain: int) -> str:
         """'pain 8 -> 5 (38 %)' with the function change when tracked."""
         text = f"pain {baseline_pain} -> {self.pain} ({pct(self.relative)})"
-        if self.tracked:
+        if self.tracked and self.function is not None:
             text += f", function {self.function - self.gain} -> {self.function}"
         return text
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from functools import cache
+from typing import Any
 
 from .errors import InvalidEvent
 
@@ -101,14 +102,16 @@ class Frequency:
         span = unit if self.period == 1 else f"{self.period} {unit}s"
         return f"{self.frequency} per {span}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"frequency": self.frequency, "period": self.period, "period_unit": self.period_unit}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Frequency:
+    def from_dict(cls, data: Any) -> Frequency:
         if not isinstance(data, dict):
             raise InvalidEvent("frequency", "must be an object")
         unknown = set(data) - {"frequency", "period", "period_unit"}
         if unknown:
             raise InvalidEvent(f"frequency.{sorted(unknown)[0]}", "unknown field")
-        return cls(data.get("frequency"), data.get("period"), data.get("period_unit", "wk"))
+        frequency: Any = data.get("frequency")  # checked by __post_init__, None included
+        period: Any = data.get("period")
+        return cls(frequency, period, data.get("period_unit", "wk"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from .decision import Explanation
 from .events import VisitChanged
@@ -43,7 +44,8 @@ def on_visit(w: Work, e: VisitChanged, local_date: Callable[[datetime], date], r
                                "nothing is proposed.", inputs))
 
 
-def _attended(w: Work, e: VisitChanged, day: date, inputs: dict, out: list[Explanation]) -> None:
+def _attended(w: Work, e: VisitChanged, day: date, inputs: dict[str, Any],
+              out: list[Explanation]) -> None:
     w.no_show_streak = 0  # any attended visit breaks a run of no-shows
     w.drop_flag(Flag.MISSED_VISITS)
     if e.visit_kind is not VisitKind.NEEDLING:

@@ -61,7 +61,8 @@ def bounds(anchor: date, interval: Fraction, min_gap: int, rs: Ruleset) -> tuple
     earliest = max(min_gap, math.floor(rs.early * interval))
     target = max(earliest, round_half_up(interval))
     latest = max(target, math.ceil(rs.late * interval))
-    return tuple(anchor + timedelta(days=d) for d in (earliest, target, latest))  # type: ignore
+    return (anchor + timedelta(days=earliest), anchor + timedelta(days=target),
+            anchor + timedelta(days=latest))
 
 
 def on_calendar(earliest: date, target: date, latest: date,
@@ -175,7 +176,8 @@ def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
     """The next `count` (target, earliest, latest), each chained from the previous target as
     if the visit happens then. Only needling chains; an assessment or review is one item."""
     window = next_window(state, rs, on, is_open)
-    if window.kind is None or count < 1:
+    if (window.kind is None or window.target is None or window.earliest is None
+            or window.latest is None or count < 1):
         return []
     items = [(window.target, window.earliest, window.latest)]
     if window.kind is not VisitKind.NEEDLING:
@@ -185,4 +187,4 @@ def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
         e, t, lt, _ = on_calendar(*bounds(items[-1][0], interval, state.min_gap_days, rs),
                                   is_open)
         items.append((t, e, lt))
-    return items  # type: ignore[return-value]
+    return items

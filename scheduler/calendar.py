@@ -134,12 +134,18 @@ class ClinicCalendar:
 class ClinicCalendarColumns(Protocol):
     """What a clinic's calendar is built from: a clinic row, or plain columns of one."""
 
-    id: str
-    version: int
-    timezone: str
-    open_weekdays: Sequence[int]
-    closures: Sequence[str]
-    holiday_region: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def open_weekdays(self) -> Sequence[int]: ...
+    @property
+    def closures(self) -> Sequence[str]: ...
+    @property
+    def holiday_region(self) -> str | None: ...
 
 
 _CALENDARS: OrderedDict[tuple[str, int], ClinicCalendar] = OrderedDict()

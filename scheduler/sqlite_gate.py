@@ -24,7 +24,7 @@ import os
 import sqlite3
 import time
 import weakref
-from typing import Any
+from typing import Any, cast
 
 try:
     import fcntl
@@ -87,17 +87,23 @@ class Gate:
 
 
 class GatedCursor(sqlite3.Cursor):
+    """A cursor of a GatedConnection: every statement passes the connection's gate."""
+
+    def _enter(self, sql: str) -> None:
+        cast("GatedConnection", self.connection).enter(sql)
+
     def execute(self, sql: str, parameters: Any = (), /) -> GatedCursor:
-        self.connection.enter(sql)  # type: ignore[attr-defined]
-        return super().execute(sql, parameters)  # type: ignore[return-value]
+        self._enter(sql)
+        return super().execute(sql, parameters)
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> GatedCursor:
-        self.connection.enter(sql)  # type: ignore[attr-defined]
-        return super().executemany(sql, seq_of_parameters)  # type: ignore[return-value]
+        self._enter(sql)
+        return super().executemany(sql, seq_of_parameters)
 
     def executescript(self, sql_script: str, /) -> GatedCursor:
-        self.connection.enter("-- script")  # type: ignore[attr-defined]
-        return super().executescript(sql_script)  # type: ignore[return-value]
+        self._enter("-- script")
+        super().executescript(sql_script)
+        return self
 
 
 class GatedConnection(sqlite3.Connection):
@@ -120,16 +126,16 @@ class GatedConnection(sqlite3.Connection):
         if not self._gate.held and may_write(sql):
             self._gate.acquire()
 
-    def cursor(self, factory: Any = GatedCursor) -> Any:  # type: ignore[override]
+    def cursor(self, factory: Any = GatedCursor) -> Any:
         return super().cursor(factory)
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Any, /) -> Any:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
         return self.cursor().executemany(sql, parameters)
 
-    def executescript(self, sql_script: str, /) -> Any:  # type: ignore[override]
+    def executescript(self, sql_script: str, /) -> Any:
         return self.cursor().executescript(sql_script)
 
     def commit(self) -> None:

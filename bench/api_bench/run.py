@@ -90,7 +90,8 @@ def call(base: str, method: str, path: str, token: str, body: Any = None) -> dic
         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())  # type: ignore[no-any-return]
+            found: dict[str, Any] = json.loads(resp.read())
+            return found
     except urllib.error.HTTPError as exc:
         raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from None
 

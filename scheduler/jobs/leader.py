@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger("cadence.scheduler")
@@ -27,7 +27,8 @@ class AdvisoryLock:
     """pg_try_advisory_lock on a dedicated connection kept open while leading."""
 
     def __init__(self, engine: Engine, key: int = ADVISORY_KEY) -> None:
-        self.engine, self.key, self._conn = engine, key, None
+        self.engine, self.key = engine, key
+        self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:
         conn = self.engine.connect()
@@ -66,7 +67,8 @@ class FileLock:
     """flock(LOCK_EX | LOCK_NB) on a lock file next to the SQLite database."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self._fd = path, None
+        self.path = path
+        self._fd: int | None = None
 
     def try_acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)

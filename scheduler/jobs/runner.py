@@ -13,6 +13,7 @@ from datetime import UTC
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
 
 from config import Settings
 from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
@@ -25,7 +26,7 @@ STANDBY_BEAT_SECONDS = 15
 JOBSTORE_TABLE = "apscheduler_jobs"  # APScheduler's own table, kept out of Alembic
 
 
-def build_scheduler(engine) -> BackgroundScheduler:  # type: ignore[no-untyped-def]
+def build_scheduler(engine: Engine) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)

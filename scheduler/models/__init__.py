@@ -2,7 +2,7 @@
 it). Importing the package imports every model, so `Base.metadata` holds every table."""
 
 from scheduler.models.api_keys import ApiKey, api_key_clinics
-from scheduler.models.base import Base
+from scheduler.models.base import Base, table
 from scheduler.models.clinics import AuditEntry, Clinic, IdempotencyRecord, Patient, Ruleset
 from scheduler.models.ops import ClinicNightly, SchedulerHeartbeat
 from scheduler.models.plans import OPEN_PLAN, DecisionRow, Plan, PlanEvent, Report, Visit
@@ -11,5 +11,5 @@ from scheduler.models.webhooks import OutboxEvent, Webhook, WebhookDelivery
 __all__ = [
     "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "Clinic", "ClinicNightly", "DecisionRow",
     "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanEvent", "Report", "Ruleset",
-    "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "api_key_clinics",
+    "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "api_key_clinics", "table",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from scheduler.db import UnitOfWork, read_outside_transaction
 from scheduler.errors import NotFound, ValidationFailed
@@ -131,7 +132,8 @@ def authenticate(source: UnitOfWork | Connection, presented: str) -> ApiKeyView 
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     if isinstance(source, Connection):
-        rows = read_outside_transaction(source, _BY_PREFIX, {"prefix": parts[1]})
+        rows: Sequence[Row[Any]] = read_outside_transaction(source, _BY_PREFIX,
+                                                            {"prefix": parts[1]})
     else:
         with source:
             rows = source.session.connection().execute(_BY_PREFIX, {"prefix": parts[1]}).all()

@@ -9,12 +9,12 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.ids import new_id
-from scheduler.models import AuditEntry
+from scheduler.models import AuditEntry, table
 from scheduler.services.common import Actor, Page, decode_cursor, encode_cursor
 
 # Built once, with parameters passed at execution: `.values(...)` per call would build and
 # cache-key a new statement on every plan write.
-_INSERT = insert(AuditEntry.__table__)
+_INSERT = insert(table(AuditEntry))
 
 
 def record(

@@ -113,16 +113,17 @@ def create_clinic(
     now: datetime,
 ) -> ClinicView:
     """Validate and store a new clinic; audited as `clinic.created`."""
-    values = {
-        "name": name, "timezone": timezone, "open_weekdays": list(open_weekdays),
-        "closures": list(closures), "holiday_region": holiday_region, "ruleset": ruleset,
+    weekdays, days = list(open_weekdays), list(closures)
+    values: dict[str, Any] = {
+        "name": name, "timezone": timezone, "open_weekdays": weekdays,
+        "closures": days, "holiday_region": holiday_region, "ruleset": ruleset,
     }
     with uow:
         _check(uow, values)
         row = Clinic(
             id=new_id("cln"), name=name.strip(), timezone=timezone,
-            open_weekdays=sorted(values["open_weekdays"]), holiday_region=holiday_region,
-            closures=_closures(values["closures"]), ruleset=ruleset,
+            open_weekdays=sorted(weekdays), holiday_region=holiday_region,
+            closures=_closures(days), ruleset=ruleset,
             created_at=now, updated_at=now,
         )
         uow.session.add(row)

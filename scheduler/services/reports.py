@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 import rules
 from scheduler.db import UnitOfWork
 from scheduler.ids import new_id
-from scheduler.models import Report
+from scheduler.models import Report, table
 from scheduler.services.common import Actor, Page, Scope, paginate
 from scheduler.services.plan_core import apply, engine_call, load
 from scheduler.services.plan_views import PlanView, plan_view
@@ -39,7 +39,7 @@ def _view(row: Report) -> ReportView:
                       row.adverse_event_note, row.notes, row.created_at)
 
 
-_INSERT_REPORT = insert(Report.__table__)
+_INSERT_REPORT = insert(table(Report))
 
 
 def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain: int,

@@ -56,8 +56,8 @@ def add_ruleset(uow: UnitOfWork, body: Any, *, actor: Actor, now: datetime) -> d
     except rules.InvalidRuleset as exc:
         raise ValidationFailed.single(exc.field, exc.message) from None
     with uow:
-        if ruleset.id in BUILTIN or uow.session.get(RulesetRow, (ruleset.name,
-                                                                  ruleset.version)):
+        stored = uow.session.get(RulesetRow, (ruleset.name, ruleset.version))
+        if ruleset.id in BUILTIN or stored is not None:
             raise Conflict(f"Ruleset {ruleset.id} already exists; versions are immutable, "
                            "add a new version.", existing_id=ruleset.id)
         uow.session.add(RulesetRow(name=ruleset.name, version=ruleset.version,

@@ -13,13 +13,13 @@ from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 import rules
 from scheduler.calendar import ClinicCalendar, clinic_calendar
 from scheduler.errors import NotFound
 from scheduler.ids import new_id
-from scheduler.models import Clinic, Plan
+from scheduler.models import Clinic, DecisionRow, Plan, PlanEvent, table
 from scheduler.services.common import Scope, after_cursor
 
 
@@ -78,9 +78,7 @@ class WindowColumns(NamedTuple):
                                   self.booked_until)
 
 
-PLANS: Table = Plan.metadata.tables["plans"]
-EVENTS: Table = Plan.metadata.tables["plan_events"]
-DECISIONS: Table = Plan.metadata.tables["decisions"]
+PLANS, EVENTS, DECISIONS = table(Plan), table(PlanEvent), table(DecisionRow)
 PLAN_COLUMNS = tuple(PLANS.c[name] for name in PlanRecord.__dataclass_fields__)
 WINDOW_COLUMNS = tuple(PLANS.c[name] for name in WindowColumns._fields)
 _CALENDAR_COLUMNS = (Clinic.version, Clinic.timezone, Clinic.open_weekdays, Clinic.closures,
@@ -212,9 +210,10 @@ def write_state(connection: Connection, row: PlanRecord, state: rules.PlanState,
 def append_events(connection: Connection, plan_id: str, first_seq: int,
                   events: Iterable[rules.Event], now: datetime) -> list[str]:
     """Append events to a plan's history from arrival number `first_seq`; returns their ids."""
-    rows = [{"id": new_id("evt"), "plan_id": plan_id, "seq": seq, "kind": event.kind,
-             "at": event.at, "payload": event.to_dict(), "created_at": now}
-            for seq, event in enumerate(events, start=first_seq)]
+    rows: list[dict[str, Any]] = [
+        {"id": new_id("evt"), "plan_id": plan_id, "seq": seq, "kind": event.kind,
+         "at": event.at, "payload": event.to_dict(), "created_at": now}
+        for seq, event in enumerate(events, start=first_seq)]
     connection.execute(_INSERT_EVENT, rows)
     return [row["id"] for row in rows]
 
@@ -233,7 +232,7 @@ def insert_decisions(connection: Connection, plan_id: str,
     (a refold re-derives them all). Returns event id -> decision id."""
     if replace:
         connection.execute(_DELETE_DECISIONS, {"plan_id": plan_id})
-    rows = [{"id": new_id("dec"), "plan_id": plan_id, "event_id": event_id,
+    rows: list[dict[str, Any]] = [{"id": new_id("dec"), "plan_id": plan_id, "event_id": event_id,
              "position": decision.seq, "at": decision.at, "trigger": decision.trigger,
              "payload": decision.to_dict(), "created_at": now} for event_id, decision in pairs]
     connection.execute(_INSERT_DECISION, rows)

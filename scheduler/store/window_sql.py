@@ -80,7 +80,7 @@ NOTIFY = {WindowState.DUE: "followup.due", WindowState.OVERDUE: "followup.overdu
 def sweep_candidates(clinic_id: str, on: date, limit: int) -> Select[Any]:
     """Plans of a clinic now due or overdue whose state differs from what jobs last saw."""
     found = conditions(on)
-    changed = false()
+    changed: ColumnElement[bool] = false()
     for state in NOTIFY:
         changed = or_(changed, and_(found[state], or_(_C.window_state.is_(None),
                                                       _C.window_state != str(state))))

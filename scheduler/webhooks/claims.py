@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.models import OutboxEvent, Webhook, WebhookDelivery
@@ -68,6 +69,11 @@ def claim(session: Session, *, token: str, now: datetime, batch: int, lease: tim
                     body=body_of(event)) for d, url, secret, event in rows]
 
 
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (its result is a CursorResult; Session.execute types it wider)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def fail_abandoned(session: Session, *, now: datetime, max_attempts: int) -> int:
     """Fail in-flight deliveries whose lease ran out on their last attempt (a worker died)."""
     result = session.execute(
@@ -77,7 +83,7 @@ def fail_abandoned(session: Session, *, now: datetime, max_attempts: int) -> int
         .values(status="failed", next_attempt_at=None, claim_token=None, claimed_until=None,
                 last_error="The worker stopped during the last attempt.")
         .execution_options(synchronize_session=False))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def record(session: Session, item: Claimed, *, token: str, now: datetime, ok: bool,
@@ -95,4 +101,4 @@ def record(session: Session, item: Claimed, *, token: str, now: datetime, ok: bo
                 next_attempt_at=None if ok else retry_at, delivered_at=now if ok else None,
                 claim_token=None, claimed_until=None)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from scheduler.ids import new_id
-from scheduler.models import OutboxEvent, Webhook, WebhookDelivery
+from scheduler.models import OutboxEvent, Webhook, WebhookDelivery, table
 from scheduler.store.plans import PlanRecord
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
@@ -24,8 +25,8 @@ _LAST_SEQ = (select(OutboxEvent.plan_id, func.max(OutboxEvent.seq))
              .group_by(OutboxEvent.plan_id))
 _SUBSCRIPTIONS = select(Webhook.id, Webhook.events).where(
     Webhook.clinic_id == bindparam("clinic_id"), Webhook.deleted_at.is_(None))
-_INSERT_EVENT = insert(OutboxEvent.__table__)
-_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+_INSERT_EVENT = insert(table(OutboxEvent))
+_INSERT_DELIVERY = insert(table(WebhookDelivery))
 _CACHE = "webhook_subscriptions"
 
 
@@ -37,7 +38,7 @@ def emit(session: Session, *, clinic_id: str, plan_id: str | None, type: str,
     return emit_many(session, [(clinic_id, plan_id, type, data)], now=now)[0]
 
 
-def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[str, Any]]], *,
+def emit_many(session: Session, events: Sequence[tuple[str, str | None, str, dict[str, Any]]], *,
               now: datetime) -> list[str]:
     """`emit` for (clinic_id, plan_id, type, data) tuples at once, in list order.
 
@@ -53,7 +54,8 @@ def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[st
     connection = session.connection()  # plain rows: no ORM result handling
     last: dict[str | None, int] = dict(connection.execute(
         _LAST_SEQ, {"plan_ids": list(plan_ids)}).all()) if plan_ids else {}
-    rows, deliveries = [], []
+    rows: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
     for clinic_id, plan_id, type_, data in events:
         seq = last.get(plan_id, -1) + 1 if plan_id is not None else 0
         if plan_id is not None:
@@ -83,8 +85,8 @@ def _subscriptions(session: Session, clinic_id: str) -> list[tuple[str, list[str
         held = session.info[_CACHE] = (transaction, {})
     cache: dict[str, list[tuple[str, list[str]]]] = held[1]
     if clinic_id not in cache:
-        cache[clinic_id] = [tuple(row) for row in session.connection().execute(
-            _SUBSCRIPTIONS, {"clinic_id": clinic_id})]
+        cache[clinic_id] = [(hook_id, list(types)) for hook_id, types in session.connection()
+                            .execute(_SUBSCRIPTIONS, {"clinic_id": clinic_id})]
     return cache[clinic_id]
 
 
