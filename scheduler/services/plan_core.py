@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
 from scheduler.calendar import ClinicCalendar
+from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, PreconditionFailed, ValidationFailed
 from scheduler.services import audit
-from scheduler.services.common import Actor, Scope
+from scheduler.services.common import Actor, Page, Scope, paginate
 from scheduler.services.rulesets import resolve
 from scheduler.store import plans as store
 from scheduler.store.plans import PlanRecord
@@ -51,6 +53,16 @@ def load_for_proposal(session: Session, plan_id: str,
     """Only what a proposal needs (state, ruleset, calendar), as plain columns."""
     state, ruleset_id, calendar = store.load_for_proposal(session.connection(), plan_id, scope)
     return rules.state_from_dict(state), resolve(session, ruleset_id), calendar
+
+
+def page_of_plan(uow: UnitOfWork, plan_id: str, model: Any, *, scope: Scope, limit: int,
+                 cursor: str | None, convert: Callable[[Any], T]) -> Page[T]:
+    """One page of a plan's reports or visits (`model` rows with a `plan_id`), oldest first;
+    NotFound when the plan is missing or outside `scope`."""
+    with uow:
+        load(uow.session, plan_id, scope)
+        query = select(model).where(model.plan_id == plan_id)
+        return paginate(uow.session, query, model, limit=limit, cursor=cursor, convert=convert)
 
 
 def check_version(loaded: Loaded, expected: int | None) -> None:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 import rules
 from scheduler.db import UnitOfWork
 from scheduler.ids import new_id
 from scheduler.models import Report, table
-from scheduler.services.common import Actor, Page, Scope, paginate
-from scheduler.services.plan_core import apply, engine_call, load
+from scheduler.services.common import Actor, Page, Scope
+from scheduler.services.plan_core import apply, engine_call, load, page_of_plan
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.plans import ensure_open, not_in_future
 
@@ -68,7 +68,5 @@ def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain:
 
 def list_reports(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
                  cursor: str | None = None) -> Page[ReportView]:
-    with uow:
-        load(uow.session, plan_id, scope)
-        query = select(Report).where(Report.plan_id == plan_id)
-        return paginate(uow.session, query, Report, limit=limit, cursor=cursor, convert=_view)
+    return page_of_plan(uow, plan_id, Report, scope=scope, limit=limit, cursor=cursor,
+                        convert=_view)

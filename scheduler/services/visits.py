@@ -18,8 +18,8 @@ from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, NotFound
 from scheduler.ids import new_id
 from scheduler.models import Visit
-from scheduler.services.common import Actor, Page, Scope, paginate
-from scheduler.services.plan_core import apply, engine_call, load
+from scheduler.services.common import Actor, Page, Scope
+from scheduler.services.plan_core import apply, engine_call, load, page_of_plan
 from scheduler.services.plans import not_in_future
 
 
@@ -108,9 +108,7 @@ def update_visit(uow: UnitOfWork, visit_id: str, *, status: str,
 
 def list_visits(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int = 50,
                 cursor: str | None = None) -> Page[VisitView]:
-    with uow:
-        load(uow.session, plan_id, scope)
-        query = select(Visit).where(Visit.plan_id == plan_id)
-        return paginate(uow.session, query, Visit, limit=limit, cursor=cursor, convert=_view)
+    return page_of_plan(uow, plan_id, Visit, scope=scope, limit=limit, cursor=cursor,
+                        convert=_view)
 
 
