@@ -1,4 +1,4 @@
-"""API fixtures: clinics and bearer headers for each role, built through the services."""
+"""API fixtures: clinics and bearer headers for each role, made by the shared builders."""
 
 from __future__ import annotations
 
@@ -8,35 +8,29 @@ from typing import Any
 
 import pytest
 
-from scheduler.db import UnitOfWork
-from scheduler.services import api_keys, clinics
 from scheduler.services.clinics import ClinicView
-from scheduler.services.common import Actor
+from tests import builders
+from tests.builders import UowFactory
 
 Headers = dict[str, str]
-SETUP = Actor(key_id=None, name="test-setup")
 
 
 @pytest.fixture
-def make_clinic(uow_factory: Callable[[], UnitOfWork], now: datetime) -> Callable[..., ClinicView]:
+def make_clinic(uow_factory: UowFactory, now: datetime) -> Callable[..., ClinicView]:
+    """make_clinic(**overrides): a new clinic (builders.clinic's defaults)."""
+
     def build(**overrides: Any) -> ClinicView:
-        values: dict[str, Any] = {
-            "name": "Kits Physio", "timezone": "America/Vancouver",
-            "open_weekdays": [0, 1, 2, 3, 4], "holiday_region": "CA-BC",
-        }
-        values.update(overrides)
-        return clinics.create_clinic(uow_factory(), **values, actor=SETUP, now=now)
+        return builders.clinic(uow_factory, now, **overrides)
 
     return build
 
 
 @pytest.fixture
-def make_headers(uow_factory: Callable[[], UnitOfWork], now: datetime) -> Callable[..., Headers]:
+def make_headers(uow_factory: UowFactory, now: datetime) -> Callable[..., Headers]:
     """make_headers(role, *clinic_ids) -> {"Authorization": "Bearer <new key>"}."""
 
     def build(role: str, *clinic_ids: str) -> Headers:
-        issued = api_keys.create_api_key(uow_factory(), name=f"{role} key", role=role,
-                                         clinic_ids=clinic_ids, actor=SETUP, now=now)
+        issued = builders.api_key(uow_factory, now, role, *clinic_ids)
         return {"Authorization": f"Bearer {issued.secret}"}
 
     return build

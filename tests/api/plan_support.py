@@ -1,14 +1,12 @@
-"""Helpers for the plan API tests: build patients, plans, reports and visits through the API,
-and read what the database holds so a test can prove a rejected request changed nothing."""
+"""Helpers for the plan API tests: build patients, plans, reports and visits through the API.
+What the database holds (to prove a rejected request changed nothing) is read by
+tests.builders.footprint."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
-from scheduler.models import DecisionRow, Plan, PlanEvent, Report, Visit
 from tests.conftest import T0
 
 Headers = dict[str, str]
@@ -72,17 +70,3 @@ def act(client: Any, headers: Headers, plan_id: str, body: dict[str, Any],
     return client.post(f"{API}/plans/{plan_id}/actions", headers={**headers, "If-Match": tag},
                        json=body)
 
-
-def footprint(uow: Any, plan_id: str) -> dict[str, Any]:
-    """What a write would change: the plan's version and state, and its row counts."""
-    with uow:
-        session = uow.session
-        plan = session.get(Plan, plan_id)
-
-        def count(model: Any) -> int:
-            return session.scalar(select(func.count()).select_from(model)
-                                  .where(model.plan_id == plan_id))
-
-        return {"version": plan.version, "state": plan.state, "status": plan.status,
-                "events": count(PlanEvent), "decisions": count(DecisionRow),
-                "reports": count(Report), "visits": count(Visit)}

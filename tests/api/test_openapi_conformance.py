@@ -18,8 +18,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api import create_app
 from config import Settings
-from scheduler.services import patients, plans, visits
-from tests.api.conftest import SETUP
+from tests import builders
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -28,18 +27,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture
 def seeded(app: Any, uow_factory: Any, clinic: Any, make_headers: Any, now: Any) -> dict:
     """A clinic with a consented plan and a visit, so generated calls reach real objects."""
-    patient = patients.create_patient(uow_factory(), clinic_id=clinic.id, external_id="MRN-9",
-                                      actor=SETUP, now=now)
-    plan = plans.create_plan(uow_factory(), patient_id=patient.id, condition="neck pain",
-                             onset_date=now.date() - timedelta(days=100),
-                             baseline={"pain": 7, "function": 4}, neuropathic_symptoms=True,
-                             consent={"recorded_at": now, "recorded_by": "physio:1"},
-                             actor=SETUP, now=now)
-    visit = visits.record_visit(uow_factory(), plan.id, external_id="V-9", kind="needling",
-                                starts_at=now + timedelta(days=3), status="booked",
-                                actor=SETUP, now=now)
+    plan = builders.plan(uow_factory, now, clinic.id, "MRN-9", condition="neck pain",
+                         onset_date=now.date() - timedelta(days=100),
+                         baseline={"pain": 7, "function": 4}, neuropathic_symptoms=True,
+                         consent={"recorded_at": now, "recorded_by": "physio:1"})
+    visit = builders.visit(uow_factory, plan.id, now, external_id="V-9",
+                           starts_at=now + timedelta(days=3), status="booked")
     return {"headers": make_headers("booking_system", clinic.id),
-            "ids": {"plan_id": plan.id, "patient_id": patient.id, "visit_id": visit.id,
+            "ids": {"plan_id": plan.id, "patient_id": plan.patient_id, "visit_id": visit.id,
                     "clinic_id": clinic.id, "ruleset_id": "ims-default@1"}}
 
 

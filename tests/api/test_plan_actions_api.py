@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.plan_support import API, act, footprint, iso, make_plan, ok
+from tests.api.plan_support import API, act, iso, make_plan, ok
+from tests.builders import footprint
 
 OVERRIDE = {"action": "override", "frequency": {"frequency": 1, "period": 1},
             "until": "2026-12-31", "reason": "travelling"}

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from scheduler.models import Plan
 from tests.api.plan_support import (
     API,
-    footprint,
     iso,
     make_patient,
     make_plan,
@@ -20,6 +19,7 @@ from tests.api.plan_support import (
     report_body,
     visit_body,
 )
+from tests.builders import footprint
 
 Post = Callable[[Any, dict[str, str], str, int], Any]
 

@@ -10,7 +10,6 @@ import pytest
 
 from tests.api.plan_support import (
     API,
-    footprint,
     iso,
     make_patient,
     make_plan,
@@ -19,6 +18,7 @@ from tests.api.plan_support import (
     report_body,
     visit_body,
 )
+from tests.builders import footprint
 
 ROLES = ("admin", "booking_system", "physiotherapist", "front_desk")
 READERS = {"booking_system", "physiotherapist", "front_desk"}

@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from tests.api.plan_support import (
     API,
-    footprint,
     iso,
     make_patient,
     make_plan,
@@ -22,6 +21,7 @@ from tests.api.plan_support import (
     report_body,
     visit_body,
 )
+from tests.builders import footprint
 
 Call = Callable[[Any, dict[str, str], dict[str, str]], Any]
 

@@ -8,12 +8,12 @@ import pytest
 from tests.api.plan_support import (
     API,
     act,
-    footprint,
     iso,
     make_plan,
     ok,
     report_body,
 )
+from tests.builders import footprint
 
 REPORT_KEYS = {"id", "plan_id", "recorded_at", "pain", "function", "global_change",
                "soreness_hours", "adverse_event", "adverse_event_note", "notes", "created_at"}

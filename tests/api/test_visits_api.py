@@ -7,12 +7,12 @@ import pytest
 
 from tests.api.plan_support import (
     API,
-    footprint,
     iso,
     make_plan,
     ok,
     visit_body,
 )
+from tests.builders import footprint
 
 VISIT_KEYS = {"id", "plan_id", "clinic_id", "external_id", "kind", "starts_at", "status",
               "created_at", "updated_at"}

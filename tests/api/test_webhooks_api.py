@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 
-from scheduler.db import UnitOfWork
-from scheduler.services import patients, plans
-from scheduler.services.common import Actor
 from scheduler.webhooks.delivery import RETRY_DELAYS, deliver_due
+from tests import builders
+from tests.builders import UowFactory
 
 API = "/api/v1/webhooks"
 URL = "https://booking.example/hooks/cadence"
-SETUP = Actor(key_id=None, name="test-setup")
 
 
 def subscribe(client, headers, clinic, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -23,12 +20,10 @@ def subscribe(client, headers, clinic, **overrides: Any):  # type: ignore[no-unt
     return client.post(API, headers=headers, json={**body, **overrides})
 
 
-def make_plan(uow_factory: Callable[[], UnitOfWork], clinic_id: str, now: Any) -> str:
-    patient = patients.create_patient(uow_factory(), clinic_id=clinic_id, external_id="MRN-9",
-                                      actor=SETUP, now=now)
-    return plans.create_plan(uow_factory(), patient_id=patient.id, condition="Neck pain",
-                             onset_date=date(2026, 9, 1), baseline={"pain": 5},
-                             neuropathic_symptoms=False, actor=SETUP, now=now).id
+def make_plan(uow_factory: UowFactory, clinic_id: str, now: Any) -> str:
+    """A plan without consent: its plan.created event goes to the clinic's subscriptions."""
+    return builders.plan(uow_factory, now, clinic_id, "MRN-9", condition="Neck pain",
+                         onset_date=date(2026, 9, 1), baseline={"pain": 5}, consent=None).id
 
 
 def test_the_booking_system_subscribes_and_sees_the_secret_once(client, booking, clinic) -> None:

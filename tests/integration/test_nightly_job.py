@@ -13,7 +13,8 @@ from scheduler.jobs import tasks
 from scheduler.jobs.nightly import clinics_due
 from scheduler.models import ClinicNightly, Plan
 from scheduler.services import plans as plan_service
-from tests.integration.jobs_support import SETUP, clinic, events_of, local, plan_with_session
+from tests import builders
+from tests.builders import act, events_of, local, plan_with_session
 
 VAN = "America/Vancouver"
 
@@ -34,7 +35,7 @@ def passes(uow_factory) -> list[tuple[str, date]]:
 def test_a_week_of_nights_marks_due_then_overdue_once_each(uow_factory, configured):
     monday = date(2026, 11, 16)
     setup_at = local(monday, 12, 0, VAN)
-    kits = clinic(uow_factory, setup_at)
+    kits = builders.clinic(uow_factory, setup_at)
     plan = plan_with_session(uow_factory, kits.id, setup_at, setup_at - timedelta(hours=2))
     # 1 per week after Monday the 16th: earliest Fri 21 -> Mon 23, target Mon 23, latest Wed 25
     assert (plan.next_visit["earliest"], plan.next_visit["latest"]) == (date(2026, 11, 23),
@@ -61,7 +62,7 @@ def test_a_week_of_nights_marks_due_then_overdue_once_each(uow_factory, configur
 ], ids=["spring-forward", "fall-back"])
 def test_the_pass_starts_at_0330_local_on_daylight_saving_days(uow_factory, configured, day,
                                                                before, after):
-    kits = clinic(uow_factory, before - timedelta(days=3))
+    kits = builders.clinic(uow_factory, before - timedelta(days=3))
     with freeze_time(before):
         assert (kits.id, day) not in clinics_due(uow_factory(), utcnow())
         tasks.nightly_job()
@@ -74,9 +75,9 @@ def test_the_pass_starts_at_0330_local_on_daylight_saving_days(uow_factory, conf
 
 def test_each_clinic_runs_in_its_own_time_zone(uow_factory, configured):
     start = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)
-    van = clinic(uow_factory, start, name="Vancouver")
-    tokyo = clinic(uow_factory, start, name="Tokyo", timezone="Asia/Tokyo",
-                   holiday_region="JP")
+    van = builders.clinic(uow_factory, start, name="Vancouver")
+    tokyo = builders.clinic(uow_factory, start, name="Tokyo", timezone="Asia/Tokyo",
+                            holiday_region="JP")
     expected = []
     for moment, ran in [
         (datetime(2026, 11, 20, 11, 29, tzinfo=UTC), (tokyo.id, date(2026, 11, 20))),
@@ -96,7 +97,7 @@ def test_a_window_on_a_holiday_or_closure_comes_due_on_the_next_open_day(uow_fac
     # Wed 11 is Remembrance Day (BC statutory holiday) -> Tue 10 (a tie goes earlier);
     # latest Fri 13. Due on the 10th, overdue on Saturday the 14th.
     setup_at = local(date(2026, 11, 4), 12, 0, VAN)
-    kits = clinic(uow_factory, setup_at, closures=[date(2026, 11, 9)])
+    kits = builders.clinic(uow_factory, setup_at, closures=[date(2026, 11, 9)])
     plan = plan_with_session(uow_factory, kits.id, setup_at, setup_at - timedelta(hours=1))
     assert (plan.next_visit["earliest"], plan.next_visit["target"],
             plan.next_visit["latest"]) == (date(2026, 11, 10), date(2026, 11, 10),
@@ -110,12 +111,10 @@ def test_a_window_on_a_holiday_or_closure_comes_due_on_the_next_open_day(uow_fac
 
 def test_an_expired_override_is_folded_by_the_nightly_pass(uow_factory, configured):
     setup_at = local(date(2026, 11, 16), 12, 0, VAN)
-    kits = clinic(uow_factory, setup_at)
+    kits = builders.clinic(uow_factory, setup_at)
     plan = plan_with_session(uow_factory, kits.id, setup_at, setup_at - timedelta(hours=2))
-    plan_service.act(uow_factory(), plan.id, {"action": "override", "reason": "travel",
-                                             "frequency": {"frequency": 1, "period": 3},
-                                             "until": date(2026, 11, 18)},
-                     expected_version=None, actor=SETUP, now=setup_at)
+    act(uow_factory, plan.id, "override", setup_at, reason="travel",
+        frequency={"frequency": 1, "period": 3}, until=date(2026, 11, 18))
     for day in (18, 19, 20):
         with freeze_time(local(date(2026, 11, day), 3, 40, VAN)):
             tasks.nightly_job()

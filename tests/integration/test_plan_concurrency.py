@@ -16,7 +16,8 @@ import pytest
 
 from scheduler.errors import Conflict
 from scheduler.services import plans, reports
-from tests.integration.plan_builders import ACTOR, a_patient, a_plan, replay, stored
+from tests import builders
+from tests.builders import ACTOR, replay, stored
 
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -41,7 +42,7 @@ def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
 
 
 def concurrent_reports(uow_factory, now, writers: int, per_writer: int) -> None:
-    plan = a_plan(uow_factory, now)
+    plan = builders.plan(uow_factory, now)
     later = now + timedelta(days=3)
 
     def writer(w: int) -> Callable[[], list[Any]]:
@@ -72,7 +73,7 @@ def concurrent_reports(uow_factory, now, writers: int, per_writer: int) -> None:
 
 
 def concurrent_creations(uow_factory, now, attempts: int) -> None:
-    patient_id = a_patient(uow_factory, now)
+    patient_id = builders.patient(uow_factory, now).id
 
     def create() -> plans.PlanView:
         return plans.create_plan(uow_factory(), patient_id=patient_id, condition="neck",

@@ -13,7 +13,8 @@ from scheduler.errors import NotFound
 from scheduler.models import Plan
 from scheduler.services.plan_core import apply, load
 from scheduler.store.plans import PlanRecord
-from tests.integration.plan_builders import ACTOR, a_plan
+from tests import builders
+from tests.builders import ACTOR
 
 
 def test_a_plan_record_has_exactly_the_columns_of_plans():
@@ -21,7 +22,7 @@ def test_a_plan_record_has_exactly_the_columns_of_plans():
 
 
 def test_the_record_after_a_write_is_the_stored_row(uow_factory, now):
-    plan = a_plan(uow_factory, now)
+    plan = builders.plan(uow_factory, now)
     later = now + timedelta(days=3)
     uow = uow_factory()
     with uow:
@@ -40,7 +41,7 @@ def test_the_record_after_a_write_is_the_stored_row(uow_factory, now):
 def test_a_plan_outside_the_scope_is_not_found_and_unchanged(uow_factory, now):
     """(That it is not even locked is shown on PostgreSQL, where a row lock can be held by
     another session: tests/api/test_plan_tenancy_api.py.)"""
-    plan = a_plan(uow_factory, now)
+    plan = builders.plan(uow_factory, now)
     uow = uow_factory()
     with uow, pytest.raises(NotFound):
         load(uow.session, plan.id, frozenset({"cln_other"}), lock=True)

@@ -15,7 +15,8 @@ from sqlalchemy import func, insert, select
 
 from scheduler.jobs.nightly import run_nightly
 from scheduler.models import ClinicNightly, Patient, Plan, SchedulerHeartbeat
-from tests.integration.jobs_support import clinic, count_events
+from tests import builders
+from tests.builders import count_events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +86,7 @@ def test_a_nightly_pass_killed_half_way_resumes_and_processes_each_plan_once(uow
                                                                              database_url):
     now = datetime(2026, 11, 20, 11, 45, tzinfo=UTC)  # 03:45 in Vancouver
     today, total = date(2026, 11, 20), 3000
-    kits = clinic(uow_factory, now - timedelta(days=1))
+    kits = builders.clinic(uow_factory, now - timedelta(days=1))
     insert_due_plans(uow_factory, kits.id, total, today, now)
     script = ("from datetime import datetime; from scheduler.db import *; "
               "from scheduler.jobs.nightly import run_nightly; "

@@ -15,31 +15,22 @@ from standardwebhooks import Webhook
 from scheduler.services import webhooks as service
 from scheduler.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, RunReport, deliver_due
 from scheduler.webhooks.transport import http_send
+from tests import builders
+from tests.builders import ACTOR, AWAITING_CONSENT, UowFactory, act, deliveries, subscribe
 from tests.conftest import FakeClock
-from tests.integration.webhook_support import (
-    SETUP,
-    Received,
-    Reply,
-    UowFactory,
-    act,
-    deliveries,
-    make_clinic,
-    make_plan,
-    receiver,
-    subscribe,
-)
+from tests.integration.webhook_support import Received, Reply, receiver
 
 
 @pytest.fixture
 def clinic_id(uow_factory: UowFactory, now: datetime) -> str:
-    return make_clinic(uow_factory, now)
+    return builders.clinic(uow_factory, now).id
 
 
 def test_a_delivery_is_signed_verifiable_and_marked_succeeded(
         uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
     with receiver() as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
-        plan_id = make_plan(uow_factory, clinic_id, now, "EXT-1")
+        plan_id = builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT).id
         report = deliver_due(uow_factory, now=now)
     assert report == RunReport(succeeded=1)
     [got] = server.received
@@ -59,7 +50,7 @@ def test_a_500_is_retried_after_the_back_off_then_succeeds(
     answers = iter([500, 200])
     with receiver(lambda _: Reply(next(answers))) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, clock.now)
-        make_plan(uow_factory, clinic_id, clock.now, "EXT-1")
+        builders.plan(uow_factory, clock.now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         first = clock.now
         assert deliver_due(uow_factory, now=first) == RunReport(retrying=1)
         [row] = deliveries(uow_factory, hook.webhook.id)
@@ -79,7 +70,7 @@ def test_a_receiver_slower_than_the_read_timeout_is_a_retry(
         uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
     with receiver(lambda _: Reply(200, delay=1.5)) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
-        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         report = deliver_due(uow_factory, now=now, send=partial(http_send, read_timeout=0.2))
     assert report == RunReport(retrying=1)
     [row] = deliveries(uow_factory, hook.webhook.id)
@@ -92,7 +83,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(
     with receiver(lambda got: Reply(302, location="/elsewhere")
                   if got.path == "/hooks" else Reply(200)) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
-        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
     assert [r.path for r in server.received] == ["/hooks"]
     [row] = deliveries(uow_factory, hook.webhook.id)
@@ -106,7 +97,7 @@ def test_a_refused_connection_is_a_retry(uow_factory: UowFactory, clinic_id: str
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
-    make_plan(uow_factory, clinic_id, now, "EXT-1")
+    builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
     assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert row.last_error is not None and "ConnectionRefused" in row.last_error
@@ -129,7 +120,7 @@ def test_a_malformed_status_line_with_a_nul_is_a_retry_with_a_printable_note(
         thread = threading.Thread(target=reply_badly, daemon=True)
         thread.start()
         hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
-        make_plan(uow_factory, clinic_id, now, "EXT-1")
+        builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
         thread.join(5)
     [row] = deliveries(uow_factory, hook.webhook.id)
@@ -147,7 +138,7 @@ def test_the_retry_schedule_spans_over_24_hours_then_fails_and_releases_the_next
 
     with receiver(script) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
-        plan_id = make_plan(uow_factory, clinic_id, now, "EXT-1")
+        plan_id = builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT).id
         act(uow_factory, plan_id, "hold", now)
         at, waits = now, []
         for _ in range(MAX_ATTEMPTS):
@@ -174,7 +165,7 @@ def test_nothing_is_sent_again_after_a_committed_2xx(
         uow_factory: UowFactory, clinic_id: str, clock: FakeClock) -> None:
     with receiver() as server:
         subscribe(uow_factory, clinic_id, server.url, clock.now)
-        make_plan(uow_factory, clinic_id, clock.now, "EXT-1")
+        builders.plan(uow_factory, clock.now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         deliver_due(uow_factory, now=clock.now)
         for hours in (0, 1, 25, 24 * 7):
             assert deliver_due(uow_factory, now=clock.advance(hours=hours)).attempted == 0
@@ -185,7 +176,7 @@ def test_a_deleted_subscription_gets_nothing_more(
         uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
     with receiver() as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
-        make_plan(uow_factory, clinic_id, now, "EXT-1")
-        service.delete_webhook(uow_factory(), hook.webhook.id, actor=SETUP, now=now)
+        builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
+        service.delete_webhook(uow_factory(), hook.webhook.id, actor=ACTOR, now=now)
         assert deliver_due(uow_factory, now=now).attempted == 0
     assert server.received == []

@@ -23,17 +23,9 @@ from scheduler.webhooks import claims
 from scheduler.webhooks.delivery import LEASE, MAX_ATTEMPTS, RunReport, deliver_due
 from scheduler.webhooks.outbox import emit
 from scheduler.webhooks.transport import Sender, http_send
-from tests.integration.webhook_support import (
-    Received,
-    Reply,
-    UowFactory,
-    act,
-    deliveries,
-    make_clinic,
-    make_plan,
-    receiver,
-    subscribe,
-)
+from tests import builders
+from tests.builders import AWAITING_CONSENT, UowFactory, act, deliveries, subscribe
+from tests.integration.webhook_support import Received, Reply, receiver
 
 
 class Crash(BaseException):
@@ -58,7 +50,7 @@ def plan_of(got: Received) -> str | None:
 
 def test_a_plans_events_arrive_in_order_and_a_failing_head_blocks_only_its_plan(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     failed = []
 
     def script(got: Received) -> Reply:  # plan A's very first request fails
@@ -69,10 +61,10 @@ def test_a_plans_events_arrive_in_order_and_a_failing_head_blocks_only_its_plan(
 
     with receiver(script) as server:
         subscribe(uow_factory, clinic, server.url, now)
-        plan_a = make_plan(uow_factory, clinic, now, "EXT-A")
+        plan_a = builders.plan(uow_factory, now, clinic, "EXT-A", **AWAITING_CONSENT).id
         act(uow_factory, plan_a, "hold", now)
         act(uow_factory, plan_a, "resume", now)
-        plan_b = make_plan(uow_factory, clinic, now, "EXT-B")
+        plan_b = builders.plan(uow_factory, now, clinic, "EXT-B", **AWAITING_CONSENT).id
         assert deliver_due(uow_factory, now=now) == RunReport(succeeded=1, retrying=1)
         assert sorted(map(plan_of, server.received)) == sorted([plan_a, plan_b])
         assert deliver_due(uow_factory, now=now + timedelta(seconds=30)) == RunReport(
@@ -85,10 +77,10 @@ def test_a_plans_events_arrive_in_order_and_a_failing_head_blocks_only_its_plan(
 
 def test_a_worker_that_died_after_claiming_is_replaced_once_its_lease_runs_out(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     with receiver() as server:
         hook = subscribe(uow_factory, clinic, server.url, now)
-        make_plan(uow_factory, clinic, now, "EXT-1")
+        builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
         with pytest.raises(Crash):
             deliver_due(uow_factory, now=now, send=crash_before_sending)
         [row] = deliveries(uow_factory, hook.webhook.id)
@@ -103,10 +95,10 @@ def test_a_worker_that_died_after_claiming_is_replaced_once_its_lease_runs_out(
 
 def test_a_crash_after_the_2xx_means_one_redelivery_with_the_same_webhook_id(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     with receiver() as server:
         hook = subscribe(uow_factory, clinic, server.url, now)
-        make_plan(uow_factory, clinic, now, "EXT-1")
+        builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
         with pytest.raises(Crash):
             deliver_due(uow_factory, now=now, send=crash_after_the_response(http_send))
         later = now + LEASE + timedelta(seconds=1)
@@ -122,9 +114,9 @@ def test_a_crash_after_the_2xx_means_one_redelivery_with_the_same_webhook_id(
 
 def test_a_worker_dying_on_the_last_attempt_leaves_the_delivery_failed(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     hook = subscribe(uow_factory, clinic, "http://127.0.0.1:9/hooks", now)
-    make_plan(uow_factory, clinic, now, "EXT-1")
+    builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
     with uow_factory() as uow:
         uow.session.execute(update(WebhookDelivery).values(attempts=MAX_ATTEMPTS - 1))
         uow.commit()
@@ -151,10 +143,11 @@ def shared_factory(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Uo
 
 def test_concurrent_runs_never_send_a_delivery_twice_and_keep_plan_order(
         shared_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(shared_factory, now)
+    clinic = builders.clinic(shared_factory, now).id
     with receiver(lambda _: Reply(200, delay=0.01)) as server:
         subscribe(shared_factory, clinic, server.url, now)
-        plan_ids = [make_plan(shared_factory, clinic, now, f"EXT-{n}") for n in range(3)]
+        plan_ids = [builders.plan(shared_factory, now, clinic, f"EXT-{n}", **AWAITING_CONSENT).id
+                    for n in range(3)]
         for plan_id in plan_ids:
             act(shared_factory, plan_id, "hold", now)
             act(shared_factory, plan_id, "resume", now)
@@ -189,10 +182,10 @@ def test_concurrent_runs_never_send_a_delivery_twice_and_keep_plan_order(
 @pytest.mark.postgres
 def test_on_postgres_a_claim_skips_rows_another_open_claim_holds(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     hook = subscribe(uow_factory, clinic, "http://127.0.0.1:9/hooks", now)
     for n in range(6):
-        make_plan(uow_factory, clinic, now, f"EXT-{n}")
+        builders.plan(uow_factory, now, clinic, f"EXT-{n}", **AWAITING_CONSENT)
     kwargs: dict[str, Any] = {"now": now, "batch": 3, "lease": LEASE,
                               "max_attempts": MAX_ATTEMPTS}
     with uow_factory() as first, uow_factory() as second:
@@ -208,9 +201,9 @@ def test_on_postgres_a_claim_skips_rows_another_open_claim_holds(
 
 def test_the_outcome_of_a_lease_another_worker_took_over_is_not_stored(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     hook = subscribe(uow_factory, clinic, "http://127.0.0.1:9/hooks", now)
-    make_plan(uow_factory, clinic, now, "EXT-1")
+    builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
     kwargs: dict[str, Any] = {"batch": 5, "lease": LEASE, "max_attempts": MAX_ATTEMPTS}
     with uow_factory() as uow:
         [slow] = claims.claim(uow.session, token="a" * 32, now=now, **kwargs)

@@ -9,28 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.errors import PreconditionFailed
-from scheduler.models import OutboxEvent, WebhookDelivery
+from scheduler.models import WebhookDelivery
 from scheduler.services import plans
 from scheduler.services import webhooks as service
 from scheduler.webhooks.outbox import body_of, emit
-from tests.integration.webhook_support import (
-    SETUP,
-    UowFactory,
-    act,
-    make_clinic,
-    make_plan,
-    subscribe,
-)
+from tests import builders
+from tests.builders import ACTOR, AWAITING_CONSENT, UowFactory, act, outbox, subscribe
 
 URL = "https://booking.example/hooks"
-
-
-def outbox(uow_factory: UowFactory, plan_id: str) -> list[OutboxEvent]:
-    with uow_factory() as uow:
-        rows = list(uow.session.scalars(select(OutboxEvent).where(OutboxEvent.plan_id == plan_id)
-                                        .order_by(OutboxEvent.seq)))
-        uow.session.expunge_all()  # keep the loaded values readable after the rollback
-        return rows
 
 
 def delivery_rows(uow_factory: UowFactory) -> list[WebhookDelivery]:
@@ -43,15 +29,15 @@ def delivery_rows(uow_factory: UowFactory) -> list[WebhookDelivery]:
 
 def test_creating_a_plan_writes_plan_created_and_a_delivery_per_subscriber(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
-    other = make_clinic(uow_factory, now, name="Other")
+    clinic = builders.clinic(uow_factory, now).id
+    other = builders.clinic(uow_factory, now, name="Other").id
     everything = subscribe(uow_factory, clinic, URL, now)
     subscribe(uow_factory, clinic, URL + "/phase", now, events=("plan.phase_changed",))
     subscribe(uow_factory, other, URL + "/other", now)
     gone = subscribe(uow_factory, clinic, URL + "/gone", now)
-    service.delete_webhook(uow_factory(), gone.webhook.id, actor=SETUP, now=now)
+    service.delete_webhook(uow_factory(), gone.webhook.id, actor=ACTOR, now=now)
 
-    plan_id = make_plan(uow_factory, clinic, now, "EXT-1")
+    plan_id = builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT).id
 
     [event] = outbox(uow_factory, plan_id)
     assert (event.type, event.seq, event.clinic_id) == ("plan.created", 0, clinic)
@@ -62,8 +48,8 @@ def test_creating_a_plan_writes_plan_created_and_a_delivery_per_subscriber(
 
 def test_the_body_carries_ids_and_plan_state_but_no_patient_details(
         uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
-    plan_id = make_plan(uow_factory, clinic, now, "EXT-SECRET-42")
+    clinic = builders.clinic(uow_factory, now).id
+    plan_id = builders.plan(uow_factory, now, clinic, "EXT-SECRET-42", **AWAITING_CONSENT).id
     [event] = outbox(uow_factory, plan_id)
     body = json.loads(body_of(event))
     assert set(body) == {"type", "timestamp", "data"}
@@ -78,8 +64,8 @@ def test_the_body_carries_ids_and_plan_state_but_no_patient_details(
 
 def test_plan_actions_emit_change_events_in_sequence(uow_factory: UowFactory,
                                                      now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
-    plan_id = make_plan(uow_factory, clinic, now, "EXT-1")
+    clinic = builders.clinic(uow_factory, now).id
+    plan_id = builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT).id
     act(uow_factory, plan_id, "hold", now)
     act(uow_factory, plan_id, "resume", now)
     act(uow_factory, plan_id, "set_phase", now, phase="maintenance")
@@ -93,17 +79,17 @@ def test_plan_actions_emit_change_events_in_sequence(uow_factory: UowFactory,
 
 
 def test_a_rejected_change_writes_no_event(uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
-    plan_id = make_plan(uow_factory, clinic, now, "EXT-1")
+    clinic = builders.clinic(uow_factory, now).id
+    plan_id = builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT).id
     with pytest.raises(PreconditionFailed):
         plans.act(uow_factory(), plan_id, {"action": "hold", "reason": "x"},
-                  expected_version=99, actor=SETUP, now=now)
+                  expected_version=99, actor=ACTOR, now=now)
     assert [e.type for e in outbox(uow_factory, plan_id)] == ["plan.created"]
 
 
 def test_an_event_rolled_back_with_its_transaction_is_gone(uow_factory: UowFactory,
                                                            now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     subscribe(uow_factory, clinic, URL, now)
     with uow_factory() as uow:
         emit(uow.session, clinic_id=clinic, plan_id=None, type="followup.due", data={}, now=now)
@@ -111,6 +97,6 @@ def test_an_event_rolled_back_with_its_transaction_is_gone(uow_factory: UowFacto
 
 
 def test_an_unknown_event_type_is_refused(uow_factory: UowFactory, now: datetime) -> None:
-    clinic = make_clinic(uow_factory, now)
+    clinic = builders.clinic(uow_factory, now).id
     with uow_factory() as uow, pytest.raises(ValueError, match="unknown webhook event type"):
         emit(uow.session, clinic_id=clinic, plan_id=None, type="plan.exploded", data={}, now=now)

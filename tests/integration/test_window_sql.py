@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 import rules
 from scheduler.store import window_sql
 from scheduler.store.plans import PLANS
-from tests.integration.plan_builders import a_plan
+from tests import builders
 
 BASE = date(2026, 11, 2)
 INTERVALS = st.one_of(st.integers(1, 120).map(Fraction),
@@ -31,7 +31,7 @@ def sql_states(connection, plan_id: str, on: date) -> list[rules.WindowState]:
 
 @pytest.mark.slow
 def test_sql_and_python_agree_on_every_boundary(uow_factory, now):
-    plan = a_plan(uow_factory, now).id
+    plan = builders.plan(uow_factory, now).id
 
     @settings(max_examples=60, deadline=None)
     @given(earliest=st.integers(-30, 30), span=st.integers(0, 40), interval=INTERVALS,

@@ -1,4 +1,6 @@
-"""Webhook test support: a real local HTTP receiver and clinic / plan / subscription builders."""
+"""Webhook test support: a real local HTTP receiver that records what it gets.
+
+Clinics, plans and subscriptions come from tests/builders.py."""
 
 from __future__ import annotations
 
@@ -8,18 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-from scheduler.db import UnitOfWork
-from scheduler.services import clinics, patients, plans
-from scheduler.services import webhooks as service
-from scheduler.services.common import Actor
-from scheduler.webhooks.outbox import EVENT_TYPES
-
-SETUP = Actor(key_id=None, name="test-setup")
-UowFactory = Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -95,34 +87,3 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
         server.server_close()
         thread.join(5)
 
-
-def make_clinic(uow_factory: UowFactory, now: datetime, name: str = "Kits Physio") -> str:
-    return clinics.create_clinic(uow_factory(), name=name, timezone="America/Vancouver",
-                                 open_weekdays=[0, 1, 2, 3, 4], holiday_region="CA-BC",
-                                 actor=SETUP, now=now).id
-
-
-def make_plan(uow_factory: UowFactory, clinic_id: str, now: datetime, external_id: str) -> str:
-    patient = patients.create_patient(uow_factory(), clinic_id=clinic_id,
-                                      external_id=external_id, actor=SETUP, now=now)
-    return plans.create_plan(uow_factory(), patient_id=patient.id, condition="Low back pain",
-                             onset_date=date(2026, 9, 1), baseline={"pain": 6},
-                             neuropathic_symptoms=False, actor=SETUP, now=now).id
-
-
-def subscribe(uow_factory: UowFactory, clinic_id: str, url: str, now: datetime,
-              events: tuple[str, ...] = EVENT_TYPES) -> service.CreatedWebhook:
-    return service.create_webhook(uow_factory(), clinic_id=clinic_id, url=url,
-                                  events=list(events), actor=SETUP, now=now)
-
-
-def act(uow_factory: UowFactory, plan_id: str, action: str, now: datetime,
-        **data: Any) -> None:
-    plans.act(uow_factory(), plan_id, {"action": action, "reason": "test", **data},
-              expected_version=None, actor=SETUP, now=now)
-
-
-def deliveries(uow_factory: UowFactory, webhook_id: str,
-               status: str | None = None) -> list[service.DeliveryView]:
-    return list(service.list_deliveries(uow_factory(), webhook_id, status=status,
-                                        limit=200).items)

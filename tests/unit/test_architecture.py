@@ -172,3 +172,18 @@ def test_a_forbidden_import_is_reported(module: str, source: str, needle: str) -
 )
 def test_an_allowed_import_is_not_reported(module: str, source: str, is_package: bool) -> None:
     assert violations(module, source, is_package) == []
+
+
+def test_unit_tests_do_not_import_the_database_builders() -> None:
+    """Unit tests need no database: they build events with tests/unit/rules/builders.py, never
+    with tests/builders.py (which writes through the services) or the integration support."""
+    unit = ROOT / "tests" / "unit"
+    found = [
+        f"{module_name(path)} imports {name}"
+        for path in sorted(unit.rglob("*.py"))
+        for name in imports(ast.parse(path.read_text(encoding="utf-8")), module_name(path),
+                            path.name == "__init__.py")
+        if name == "tests.builders" or name.startswith(("tests.builders.", "tests.integration"))
+    ]
+    assert any(p.name == "builders.py" for p in unit.rglob("*.py")), "no unit modules found"
+    assert found == []
