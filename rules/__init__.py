@@ -4,6 +4,7 @@ Standard library only; never reads the clock, the environment or files. Time and
 calendar (an open-day predicate and a local-date function) arrive as arguments.
 """
 
+from .caps import authorization_flags, flags_on, next_check
 from .decision import Decision, Explanation, Snapshot
 from .engine import Fold, LocalDate, evaluate, fold, history_order, start, utc_date
 from .errors import (
@@ -17,6 +18,8 @@ from .errors import (
 )
 from .events import (
                      EVENT_TYPES,
+                     AuthorizationCleared,
+                     AuthorizationSet,
                      ConsentRecorded,
                      Discharged,
                      Event,
@@ -33,8 +36,9 @@ from .events import (
 )
 from .phasing import entry_frequency
 from .ruleset import DEFAULT_RULESET, SPEC, Ruleset, load_ruleset, parse_ruleset_id
-from .state import Override, PlanState, state_from_dict
+from .state import Authorization, Override, PlanState, state_from_dict
 from .values import (
+                     CancellationReason,
                      Flag,
                      Frequency,
                      Phase,
@@ -45,16 +49,18 @@ from .values import (
                      WindowState,
 )
 from .window import (
-    Window,
-    booked_until,
-    in_force,
-    lapse_after,
-    next_window,
-    series,
-    window_state,
+                     Window,
+                     booked_until,
+                     in_force,
+                     lapse_after,
+                     next_window,
+                     series,
+                     window_state,
 )
 
 __all__ = [
+    "Authorization", "AuthorizationCleared", "AuthorizationSet", "CancellationReason",
+    "authorization_flags", "flags_on", "next_check",
     "CalendarError", "ConsentRecorded", "DEFAULT_RULESET", "Decision", "Discharged",
     "EVENT_TYPES", "Event", "Explanation", "Flag", "Fold", "Frequency", "Held", "InvalidEvent",
     "InvalidHistory", "InvalidRuleset", "LocalDate", "Override", "OverrideCleared",

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from .caps import clear_authorization, set_authorization
 from .decision import Explanation
 from .errors import InvalidEvent
 from .events import (
+    AuthorizationCleared,
+    AuthorizationSet,
     ConsentRecorded,
     Discharged,
     Held,
@@ -20,7 +23,7 @@ from .events import (
 from .phasing import enter_phase
 from .ruleset import Ruleset
 from .state import Override, Work
-from .values import Status
+from .values import Flag, Status
 
 Out = list[Explanation]
 
@@ -108,4 +111,13 @@ def discharge(w: Work, e: Discharged, day: date, rs: Ruleset, out: Out) -> None:
 ACTIONS: dict[type, Callable[..., None]] = {
     ConsentRecorded: consent, OverrideSet: override, OverrideCleared: clear_override,
     PhaseSet: set_phase, Held: hold, Resumed: resume, Discharged: discharge,
+    AuthorizationSet: set_authorization, AuthorizationCleared: clear_authorization,
 }
+
+
+def physio_acted(w: Work, out: Out) -> None:
+    """Rule 22: any physiotherapist action answers a patient's 'condition worse'."""
+    if Flag.REVIEW_SUGGESTED in w.flags:
+        w.drop_flag(Flag.REVIEW_SUGGESTED)
+        out.append(Explanation("visit.cancelled_reason", "A physiotherapist acted on the plan: "
+                               "review_suggested cleared.", {"cleared": [Flag.REVIEW_SUGGESTED]}))

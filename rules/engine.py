@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .actions import ACTIONS
+from .actions import ACTIONS, physio_acted
+from .caps import update_flags
 from .decision import Decision, Explanation, Snapshot
 from .errors import InvalidEvent, InvalidHistory, PlanClosed
 from .events import Event, PlanCreated, ProgressReport, TimePassed, VisitChanged
@@ -97,7 +98,9 @@ def _step(w: Work, event: Event, rs: Ruleset, local_date: LocalDate,
         handler = ACTIONS.get(type(event))
         if handler is None:
             raise InvalidEvent("kind", f"unknown event {type(event).__name__}")
+        physio_acted(w, out)
         handler(w, event, day, rs, out)
+    update_flags(w, day, rs, out)
     if not out:
         out.append(Explanation("schedule.no_change", f"Time passed to {day}: nothing changed.",
                                {"date": day.isoformat()}))

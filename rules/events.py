@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from .errors import InvalidEvent, UnknownEventKind
-from .values import Frequency, Phase, VisitKind, VisitStatus
+from .values import CancellationReason, Frequency, Phase, VisitKind, VisitStatus
 
 
 def _aware(field: str, value: Any) -> None:
@@ -117,13 +117,16 @@ class ProgressReport(Event):
 
 @dataclass(frozen=True, slots=True)
 class VisitChanged(Event):
-    """A visit was booked, attended, cancelled or missed; `at` orders it in the history."""
+    """A visit was booked, attended, cancelled or missed; `at` orders it in the history.
+    A cancellation may say why (rule 22) and that no new booking is wanted (rule 23)."""
 
     kind: ClassVar[str] = "visit"
     visit_id: str
     visit_kind: VisitKind
     status: VisitStatus
     starts_at: datetime
+    cancellation_reason: CancellationReason | None = None
+    needs_reschedule: bool = True
 
     def __post_init__(self) -> None:
         _aware("at", self.at)
@@ -137,6 +140,20 @@ class VisitChanged(Event):
         except ValueError:
             raise InvalidEvent("status", "must be booked, attended, cancelled or no_show") from None
         _aware("starts_at", self.starts_at)
+        cancelled = self.status is VisitStatus.CANCELLED
+        if self.cancellation_reason is not None:
+            if not cancelled:
+                raise InvalidEvent("cancellation_reason", "only a cancelled visit has a reason")
+            try:
+                object.__setattr__(self, "cancellation_reason",
+                                   CancellationReason(self.cancellation_reason))
+            except ValueError:
+                raise InvalidEvent("cancellation_reason", "must be one of " + ", ".join(
+                    CancellationReason)) from None
+        if not isinstance(self.needs_reschedule, bool):
+            raise InvalidEvent("needs_reschedule", "must be true or false")
+        if not self.needs_reschedule and not cancelled:
+            raise InvalidEvent("needs_reschedule", "only a cancelled visit can decline one")
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +209,35 @@ class PhaseSet(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AuthorizationSet(Event):
+    """A payer's authorization of `visits_allowed` visits (rule 21); replaces any earlier one,
+    and counting starts again from here."""
+
+    kind: ClassVar[str] = "set_authorization"
+    visits_allowed: int
+    reason: str
+    valid_until: date | None = None
+    count_no_shows: bool = False
+    payer: str | None = None
+    by: str | None = None
+
+    def __post_init__(self) -> None:
+        _aware("at", self.at)
+        _int_range("authorization.visits_allowed", self.visits_allowed, 1, 200)
+        _date("authorization.valid_until", self.valid_until, optional=True)
+        if not isinstance(self.count_no_shows, bool):
+            raise InvalidEvent("authorization.count_no_shows", "must be true or false")
+        _text("authorization.payer", self.payer, max_len=200)
+        _text("reason", self.reason, optional=False, max_len=1000)
+        _text("by", self.by)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCleared(_Action):
+    kind: ClassVar[str] = "clear_authorization"
+
+
+@dataclass(frozen=True, slots=True)
 class Held(_Action):
     kind: ClassVar[str] = "hold"
 
@@ -216,10 +262,11 @@ class TimePassed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (PlanCreated, ConsentRecorded, ProgressReport, VisitChanged, OverrideSet,
-                OverrideCleared, PhaseSet, Held, Resumed, Discharged, TimePassed)
+                OverrideCleared, PhaseSet, Held, Resumed, Discharged, TimePassed,
+                AuthorizationSet, AuthorizationCleared)
 }
 _DATETIMES = {"at", "starts_at"}
-_DATES = {"start_date", "onset_date", "until"}
+_DATES = {"start_date", "onset_date", "until", "valid_until"}
 
 
 def event_from_dict(data: Any) -> Event:

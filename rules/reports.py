@@ -16,8 +16,20 @@ from .state import Work
 from .values import Flag, Phase, ReviewReason, Status
 
 
+def _clear_cancellation_flags(w: Work, out: list[Explanation]) -> None:
+    """Rule 22: the report asked for (checkin_suggested) or a patient's word that is now a
+    clinical one (review_suggested) clears the cancellation's flag."""
+    cleared = [f for f in (Flag.CHECKIN_SUGGESTED, Flag.REVIEW_SUGGESTED) if f in w.flags]
+    for flag in cleared:
+        w.drop_flag(flag)
+    if cleared:
+        out.append(Explanation("visit.cancelled_reason", "A progress report arrived: "
+                               f"{', '.join(cleared)} cleared.", {"cleared": cleared}))
+
+
 def on_report(w: Work, e: ProgressReport, day: date, rs: Ruleset, out: list[Explanation]) -> None:
     """Judge one report by the rules of the phase the plan is in when it arrives."""
+    _clear_cancellation_flags(w, out)
     hours = None
     if w.last_session_at is not None and w.last_session_at <= e.at:
         hours = (e.at - w.last_session_at).total_seconds() / 3600

@@ -44,7 +44,14 @@ SPEC: dict[str, tuple[str, float, float, str]] = {
     "window_early_factor": ("num", 0.01, 1, "earliest day as a fraction of the interval"),
     "window_late_factor": ("num", 1, 5, "latest day as a multiple of the interval"),
     "missed_visits_in_a_row": ("int", 1, 20, "no-shows in a row that flag missed visits"),
+    "authorization_warn_visits": ("int", 0, 50, "visits left from which an authorization is low"),
+    "authorization_warn_days": ("int", 0, 90, "days before valid_until an authorization is low"),
+    "checkin_after_hours": ("int", 1, 336, "hours after a session a check-in is suggested"),
 }
+# Parameters added after ims-default@1: a ruleset that predates them reads these defaults,
+# so stored rulesets (and their histories' replays) need no new version (rules.md 21-24).
+LATER_DEFAULTS: dict[str, Any] = {"authorization_warn_visits": 2, "authorization_warn_days": 7,
+                                  "checkin_after_hours": 72}
 
 DEFAULT_PARAMETERS: dict[str, Any] = {
     "mcid_pain_points": 2, "mcid_pain_relative": 0.30, "mcid_function_points": 2,
@@ -96,6 +103,9 @@ class Ruleset:
     window_early_factor: float
     window_late_factor: float
     missed_visits_in_a_row: int
+    authorization_warn_visits: int
+    authorization_warn_days: int
+    checkin_after_hours: int
     id: str = field(init=False, compare=False)  # `name@version`, stored with every decision
 
     def __post_init__(self) -> None:
@@ -167,8 +177,9 @@ _ORDER_CHECKS = (
 def load_ruleset(data: Any) -> Ruleset:
     """Validate ruleset data (`{"name", "version", "description"?, "parameters"}`).
 
-    Every parameter of SPEC is required; unknown keys, wrong types, values out of range,
-    non-increasing steps and inconsistent pairs raise InvalidRuleset naming the parameter.
+    Every parameter of SPEC is required but those of LATER_DEFAULTS (older rulesets read
+    their defaults); unknown keys, wrong types, values out of range, non-increasing steps and
+    inconsistent pairs raise InvalidRuleset naming the parameter.
     """
     if not isinstance(data, dict):
         raise InvalidRuleset("ruleset", "must be an object")
@@ -189,6 +200,7 @@ def load_ruleset(data: Any) -> Ruleset:
     for key in sorted(set(params) - set(SPEC)):
         raise InvalidRuleset(f"parameters.{key}", "unknown parameter")
     values: dict[str, Any] = {}
+    params = {**LATER_DEFAULTS, **params}
     for key in SPEC:
         if key not in params:
             raise InvalidRuleset(f"parameters.{key}", "is required")

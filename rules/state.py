@@ -26,6 +26,28 @@ class Override:
                 "reason": self.reason, "by": self.by}
 
 
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """A payer's cap on a plan (rule 21): `visits_allowed` visits, optionally until a date;
+    no-shows count against it when `count_no_shows`."""
+
+    visits_allowed: int
+    valid_until: date | None = None
+    count_no_shows: bool = False
+    payer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"payer": self.payer, "visits_allowed": self.visits_allowed,
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "count_no_shows": self.count_no_shows}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Authorization:
+        until = data.get("valid_until")
+        return cls(data["visits_allowed"], date.fromisoformat(until) if until else None,
+                   data.get("count_no_shows", False), data.get("payer"))
+
+
 class PlanState(NamedTuple):
     """Everything the rules need to judge the next event, and nothing else.
 
@@ -64,6 +86,18 @@ class PlanState(NamedTuple):
     booked: tuple[tuple[str, date], ...]
     last_event_at: datetime
     events: int
+    # Fields added after the first stored states: `state_from_dict` gives these defaults to a
+    # state stored before them (their histories hold no event that sets them).
+    authorization: Authorization | None = None
+    authorized_visits: tuple[str, ...] = ()  # visit ids counted against the authorization
+    outreach_snoozed: bool = False  # rule 23: cancelled with needs_reschedule false
+
+    @property
+    def visits_left(self) -> int | None:
+        """Visits the authorization still allows (None without one; never below 0)."""
+        if self.authorization is None:
+            return None
+        return max(self.authorization.visits_allowed - len(self.authorized_visits), 0)
 
     @property
     def frequency(self) -> Frequency:
@@ -85,7 +119,7 @@ class PlanState(NamedTuple):
             value = getattr(self, name)
             if isinstance(value, datetime | date):
                 value = value.isoformat()
-            elif isinstance(value, Frequency | Override):
+            elif isinstance(value, Frequency | Override | Authorization):
                 value = value.to_dict()
             elif name == "booked":
                 value = [[vid, day.isoformat()] for vid, day in value]
@@ -101,6 +135,7 @@ _ALL_FIELDS = attrgetter(*FIELD_NAMES)
 _DATES = {"phase_since", "start_date", "onset_date", "activation_date", "hold_date",
           "last_session_date"}
 _DATETIMES = {"consent_at", "last_session_at", "last_event_at"}
+_LATER = {name: default for name, default in PlanState._field_defaults.items()}
 
 
 def state_from_dict(data: dict[str, Any]) -> PlanState:
@@ -108,6 +143,9 @@ def state_from_dict(data: dict[str, Any]) -> PlanState:
     kwargs: dict[str, Any] = {}
     for name in FIELD_NAMES:
         if name not in data:
+            if name in _LATER:
+                kwargs[name] = _LATER[name]
+                continue
             raise InvalidHistory(name, "missing from the stored state")
         value = data[name]
         try:
@@ -128,8 +166,10 @@ def state_from_dict(data: dict[str, Any]) -> PlanState:
                 value = Status(value)
             elif name == "phase":
                 value = Phase(value)
-            elif name in ("review_reasons", "flags"):
+            elif name in ("review_reasons", "flags", "authorized_visits"):
                 value = tuple(value)
+            elif name == "authorization":
+                value = Authorization.from_dict(value)
         except (TypeError, ValueError, KeyError) as exc:
             raise InvalidHistory(name, f"malformed in the stored state: {exc}") from None
         kwargs[name] = value
@@ -176,6 +216,9 @@ class Work:
     booked: tuple[tuple[str, date], ...]
     last_event_at: datetime
     events: int
+    authorization: Authorization | None
+    authorized_visits: tuple[str, ...]
+    outreach_snoozed: bool
 
     @classmethod
     def of(cls, state: PlanState) -> Work:

@@ -41,6 +41,21 @@ class Flag(StrEnum):
     PROLONGED_SORENESS = "prolonged_soreness"
     DISCHARGE_SUGGESTED = "discharge_suggested"
     MISSED_VISITS = "missed_visits"
+    AUTHORIZATION_LOW = "authorization_low"  # rule 21
+    AUTHORIZATION_EXHAUSTED = "authorization_exhausted"  # rule 21
+    CHECKIN_SUGGESTED = "checkin_suggested"  # rule 22: cancelled, feeling better
+    REVIEW_SUGGESTED = "review_suggested"  # rule 22: cancelled, condition worse
+
+
+class CancellationReason(StrEnum):
+    """Why a visit was cancelled (rules.md rule 22; Cliniko's cancellation reasons)."""
+
+    FEELING_BETTER = "feeling_better"
+    CONDITION_WORSE = "condition_worse"
+    SICK = "sick"
+    AWAY = "away"
+    WORK = "work"
+    OTHER = "other"
 
 
 class ReviewReason(StrEnum):

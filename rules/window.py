@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from .caps import authorization_flags
 from .decision import Explanation
 from .errors import CalendarError
 from .ruleset import Ruleset
 from .state import PlanState
-from .values import Frequency, Status, VisitKind, WindowState
+from .values import Flag, Frequency, Status, VisitKind, WindowState
 
 IsOpen = Callable[[date], bool]
 HORIZON_DAYS = 366
@@ -32,12 +33,14 @@ class Window:
     extended: bool
     interval_days: float | None
     reasons: tuple[Explanation, ...]
+    snoozed_until: date | None = None  # rule 23: outreach waits until this day (inclusive)
 
     def values(self) -> dict[str, Any]:
         """The window as plain values (dates as dates), the one shape every view starts from."""
         return {"kind": str(self.kind) if self.kind else None, "earliest": self.earliest,
                 "target": self.target, "latest": self.latest, "state": str(self.state),
                 "extended": self.extended, "interval_days": self.interval_days,
+                "snoozed_until": self.snoozed_until,
                 "reasons": [r.to_dict() for r in self.reasons]}
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,8 +137,34 @@ def next_window(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen) -> Win
     if extended:
         reasons.append(Explanation("window.extended", "No open day was left inside the window:"
                                    f" latest moved to {lt}.", {}))
+    reasons += _authorization_reasons(state, rs, on)
     current = window_state(on, e, lt, lapse_after(lt, interval), booked_until(state))
-    return Window(kind, e, t, lt, current, extended, float(interval), tuple(reasons))
+    snoozed = lt if state.outreach_snoozed and on <= lt else None
+    if snoozed is not None:
+        reasons.append(Explanation("visit.no_reschedule", "The patient asked for no new "
+                                   f"booking: outreach is snoozed until {lt}.",
+                                   {"snoozed_until": lt.isoformat()}))
+    return Window(kind, e, t, lt, current, extended, float(interval), tuple(reasons), snoozed)
+
+
+def _authorization_reasons(state: PlanState, rs: Ruleset, on: date) -> list[Explanation]:
+    """Rule 21 on the window: a cap never moves it, but the explanation says so."""
+    auth = state.authorization
+    if auth is None:
+        return []
+    flags = authorization_flags(state.visits_left, auth.valid_until, on, rs)
+    until = f", valid until {auth.valid_until}" if auth.valid_until else ""
+    inputs = {"visits_allowed": auth.visits_allowed, "visits_left": state.visits_left,
+              "valid_until": auth.valid_until.isoformat() if auth.valid_until else None}
+    if Flag.AUTHORIZATION_EXHAUSTED in flags:
+        return [Explanation("authorization.exhausted", "The authorization is exhausted "
+                            f"({state.visits_left} of {auth.visits_allowed} visit(s) left{until})"
+                            ": the window is still proposed (the patient may pay privately).",
+                            inputs)]
+    if Flag.AUTHORIZATION_LOW in flags:
+        return [Explanation("authorization.low", f"{state.visits_left} of "
+                            f"{auth.visits_allowed} authorized visit(s) left{until}.", inputs)]
+    return []
 
 
 def lapse_after(latest: date, interval: Fraction | float) -> date:
@@ -174,7 +203,11 @@ def booked_until(state: PlanState) -> date | None:
 def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
            count: int) -> list[tuple[date, date, date]]:
     """The next `count` (target, earliest, latest), each chained from the previous target as
-    if the visit happens then. Only needling chains; an assessment or review is one item."""
+    if the visit happens then. Only needling chains; an assessment or review is one item.
+    An authorization (rule 21) caps the series at its visits left, none after valid_until."""
+    auth = state.authorization
+    if auth is not None:
+        count = min(count, state.visits_left or 0)
     window = next_window(state, rs, on, is_open)
     if (window.kind is None or window.target is None or window.earliest is None
             or window.latest is None or count < 1):
@@ -187,4 +220,6 @@ def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
         e, t, lt, _ = on_calendar(*bounds(items[-1][0], interval, state.min_gap_days, rs),
                                   is_open)
         items.append((t, e, lt))
+    if auth is not None and auth.valid_until is not None:
+        items = [item for item in items if item[0] <= auth.valid_until]
     return items

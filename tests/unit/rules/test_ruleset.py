@@ -21,6 +21,8 @@ RULES_MD_VALUES = {
     "maintenance_steps_weeks": [4, 8, 12], "min_gap_days": 3, "soreness_window_hours": 48,
     "max_expected_soreness_hours": 72, "window_early_factor": 0.75, "window_late_factor": 1.25,
     "missed_visits_in_a_row": 2,
+    # "Caps, cancellations, check-ins and what-if": later parameters, defaults for older rulesets
+    "authorization_warn_visits": 2, "authorization_warn_days": 7, "checkin_after_hours": 72,
 }
 
 
