@@ -15,7 +15,13 @@ from marshmallow import (
 )
 
 from api.schemas import StrictSchema
-from scheduler.services.plans import PHASES, STATUSES, VISIT_KINDS, VISIT_STATUSES
+from scheduler.services.plans import (
+    CANCELLATION_REASONS,
+    PHASES,
+    STATUSES,
+    VISIT_KINDS,
+    VISIT_STATUSES,
+)
 
 
 class StrictBoolean(fields.Boolean):
@@ -67,6 +73,16 @@ class ConsentIn(StrictSchema):
     recorded_by = text(200, required=True)
 
 
+class AuthorizationIn(StrictSchema):
+    """A payer's cap (rules.md rule 21): visits allowed, optionally until a date."""
+
+    payer = text(200, load_default=None, allow_none=True)
+    visits_allowed = score(1, 200, required=True)
+    valid_until = day(load_default=None, allow_none=True)
+    count_no_shows = StrictBoolean(required=True, metadata={
+        "description": "Whether no-shows use up authorized visits"})
+
+
 class PlanIn(StrictSchema):
     patient_id = text(40, required=True)
     condition = text(200, required=True)
@@ -76,6 +92,7 @@ class PlanIn(StrictSchema):
     baseline = fields.Nested(BaselineIn, required=True)
     neuropathic_symptoms = StrictBoolean(required=True)
     consent = fields.Nested(ConsentIn, load_default=None)
+    authorization = fields.Nested(AuthorizationIn, load_default=None)
 
 
 class PlanQuery(StrictSchema):
@@ -95,6 +112,8 @@ ACTION_FIELDS = {
     "hold": ({"reason"}, set()),
     "resume": ({"reason"}, set()),
     "discharge": ({"reason"}, set()),
+    "set_authorization": ({"authorization", "reason"}, set()),
+    "clear_authorization": ({"reason"}, set()),
 }
 
 
@@ -108,6 +127,7 @@ class ActionIn(StrictSchema):
     frequency = fields.Nested(FrequencySchema)
     until = day()
     phase = fields.String(validate=validate.OneOf(PHASES))
+    authorization = fields.Nested(AuthorizationIn)
 
     @validates_schema
     def _fields_of_action(self, data: dict[str, Any], **_: Any) -> None:
@@ -137,14 +157,34 @@ class ReportIn(StrictSchema):
     notes = text(5000, load_default=None, allow_none=True)
 
 
-class VisitIn(StrictSchema):
+class CancellationFields(StrictSchema):
+    """Rules 22-23: a cancellation may say why, and that no new booking is wanted."""
+
+    cancellation_reason = fields.String(load_default=None, validate=validate.OneOf(
+        CANCELLATION_REASONS), metadata={"description": "Only with status cancelled"})
+    needs_reschedule = StrictBoolean(load_default=None, metadata={
+        "description": "Only with status cancelled; default true. false snoozes outreach "
+                       "until the window's latest day"})
+
+    @validates_schema
+    def _only_on_cancellations(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("status") == "cancelled":
+            return
+        errors = {name: [f"Only a cancelled visit has a {name.replace('_', ' ')}."]
+                  for name in ("cancellation_reason", "needs_reschedule")
+                  if data.get(name) is not None}
+        if errors:
+            raise ValidationError(errors)
+
+
+class VisitIn(CancellationFields):
     external_id = text(200, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(VISIT_KINDS))
     starts_at = moment(required=True)
     status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
 
 
-class VisitPatch(StrictSchema):
+class VisitPatch(CancellationFields):
     status = fields.String(required=True, validate=validate.OneOf(VISIT_STATUSES))
     starts_at = moment(load_default=None)
 
@@ -164,6 +204,9 @@ class WindowOut(Schema):
         ["upcoming", "due", "overdue", "lapsed", "booked", "none"]))
     extended = fields.Boolean()
     interval_days = fields.Float(allow_none=True)
+    snoozed_until = fields.Date(allow_none=True, metadata={
+        "description": "Outreach snoozed through this day (a cancellation with "
+                       "needs_reschedule false)"})
     reasons = fields.List(fields.Nested(ExplanationOut))
 
 
@@ -192,6 +235,15 @@ class ReviewOut(Schema):
     reasons = fields.List(fields.String())
 
 
+class AuthorizationOut(Schema):
+    payer = fields.String(allow_none=True)
+    visits_allowed = fields.Integer()
+    valid_until = fields.Date(allow_none=True)
+    count_no_shows = fields.Boolean()
+    visits_used = fields.Integer()
+    visits_left = fields.Integer()
+
+
 class PlanOut(Schema):
     id = fields.String()
     patient_id = fields.String()
@@ -207,6 +259,7 @@ class PlanOut(Schema):
     review = fields.Nested(ReviewOut)
     flags = fields.List(fields.String())
     next_visit = fields.Nested(WindowOut)
+    authorization = fields.Nested(AuthorizationOut, allow_none=True)
     ruleset = fields.String()
     version = fields.Integer()
     created_at = fields.AwareDateTime()
@@ -264,6 +317,8 @@ class VisitOut(Schema):
     kind = fields.String()
     starts_at = fields.AwareDateTime()
     status = fields.String()
+    cancellation_reason = fields.String(allow_none=True)
+    needs_reschedule = fields.Boolean(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

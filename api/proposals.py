@@ -38,6 +38,12 @@ class FollowupQuery(PageQuery):
     clinic_id = text(40, required=True)
     state = fields.String(load_default=None, validate=validate.OneOf(proposals.STATES))
     on = day(load_default=None, metadata={"description": "Default: the clinic's today"})
+    flag = fields.String(load_default=None, validate=validate.OneOf(proposals.STORED_FLAGS),
+                         metadata={"description": "Only plans with this flag, e.g. "
+                                                  "review_suggested (the review list)"})
+    include_snoozed = fields.Boolean(load_default=False, truthy={"true"}, falsy={"false"},
+                                     metadata={
+        "description": "Also plans whose outreach is snoozed"})
 
 
 class FollowupWindow(Schema):
@@ -57,6 +63,9 @@ class FollowupOut(Schema):
     phase = fields.String()
     status = fields.String()
     on = fields.Date()
+    flags = fields.List(fields.String(), metadata={
+        "description": "The plan's flags on `on`, authorization_low/_exhausted included"})
+    snoozed_until = fields.Date(allow_none=True)
     window = fields.Nested(FollowupWindow)
 
 

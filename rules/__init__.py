@@ -4,7 +4,7 @@ Standard library only; never reads the clock, the environment or files. Time and
 calendar (an open-day predicate and a local-date function) arrive as arguments.
 """
 
-from .caps import authorization_flags, flags_on, next_check
+from .caps import AUTHORIZATION_FLAGS, authorization_flags, flags_on, next_check
 from .decision import Decision, Explanation, Snapshot
 from .engine import Fold, LocalDate, evaluate, fold, history_order, start, utc_date
 from .errors import (
@@ -59,7 +59,8 @@ from .window import (
 )
 
 __all__ = [
-    "Authorization", "AuthorizationCleared", "AuthorizationSet", "CancellationReason",
+    "AUTHORIZATION_FLAGS", "Authorization", "AuthorizationCleared", "AuthorizationSet",
+    "CancellationReason",
     "authorization_flags", "flags_on", "next_check",
     "CalendarError", "ConsentRecorded", "DEFAULT_RULESET", "Decision", "Discharged",
     "EVENT_TYPES", "Event", "Explanation", "Flag", "Fold", "Frequency", "Held", "InvalidEvent",

@@ -107,9 +107,11 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
     events: list[tuple[str, str | None, str, dict[str, Any]]] = []
     for plan in claimed:
         row = plan
-        if plan.override_until is not None and plan.override_until < today:
-            row = _expire_override(session, plan.id, now)
-            stats.overrides_expired += 1
+        override_ended = plan.override_until is not None and plan.override_until < today
+        if override_ended or (plan.authorization_check_on is not None
+                              and plan.authorization_check_on <= today):
+            row = _time_passes(session, plan.id, now)
+            stats.overrides_expired += override_ended
         state = row.state_on(today)
         if state != plan.window_state:
             seen.append({"pid": plan.id, "ws": str(state)})
@@ -123,9 +125,10 @@ def _batch(uow: UnitOfWork, clinic_id: str, today: date, now: datetime, size: in
     return len(claimed)
 
 
-def _expire_override(session: Session, plan_id: str, now: datetime) -> WindowColumns:
-    """Fold a `time passes` event: the engine ends the override and explains it. Returns the
-    plan's window as written."""
+def _time_passes(session: Session, plan_id: str, now: datetime) -> WindowColumns:
+    """Fold a `time passes` event: the engine ends an override, or flags an authorization
+    that the date alone made low or exhausted (rule 21), and explains it. Returns the plan's
+    window as written."""
     loaded = load(session, plan_id, None)  # claimed above: this transaction holds its lock
     apply(session, loaded, rules.TimePassed(now), now=now, actor=SYSTEM,
           action="plan.time_passed")

@@ -53,6 +53,14 @@ class Plan(Base):
     nightly_date: Mapped[date | None] = mapped_column(Date)  # clinic date of the last pass
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Rules 21-23 (0005_caps): the stored flags as ",a,b," (so one flag is a LIKE), the
+    # authorization's visits left and end, the date its flags next change with time alone,
+    # and the end of a declined reschedule's snooze.
+    flags: Mapped[str | None] = mapped_column(String(400))
+    authorization_left: Mapped[int | None] = mapped_column(Integer)
+    authorization_until: Mapped[date | None] = mapped_column(Date)
+    authorization_check_on: Mapped[date | None] = mapped_column(Date)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_plans_created_at_id", "created_at", "id"),
@@ -128,6 +136,8 @@ class Visit(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(32))  # rule 22
+    needs_reschedule: Mapped[bool | None] = mapped_column(Boolean)  # rule 23
 
     __table_args__ = (
         UniqueConstraint("clinic_id", "external_id", name="uq_visits_clinic_external"),

@@ -81,9 +81,11 @@ def engine_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime,
-          actor: Actor, action: str) -> tuple[rules.PlanState, dict[str, Any]]:
+          actor: Actor, action: str,
+          detail: dict[str, Any] | None = None) -> tuple[rules.PlanState, dict[str, Any]]:
     """Store `event`, fold it in (a late event refolds the whole history in order), update the
-    plan row and audit it. Returns the new state and this event's decision as stored."""
+    plan row and audit it (with `detail`, e.g. a cancellation's reason). Returns the new state
+    and this event's decision as stored."""
     row, rs, cal = loaded.row, loaded.ruleset, loaded.calendar
     connection = session.connection()
     (event_id,) = store.append_events(connection, row.id, loaded.state.events, [event], now)
@@ -103,6 +105,7 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
     store.write_state(connection, row, state, rs, cal, now)
     audit.record(session, at=now, actor=actor, action=action, clinic_id=row.clinic_id,
                  plan_id=row.id, before=before.to_dict(),
-                 after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules)})
+                 after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules),
+                        **(detail or {})})
     outbox.emit_plan_changes(session, row, before, after, now=now, decision_id=ids[event_id])
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}

@@ -31,6 +31,7 @@ class PlanView:
     today: date
     created_at: datetime
     updated_at: datetime
+    authorization: dict[str, Any] | None = None
 
 
 def plan_view(loaded: Loaded, now: datetime, state: rules.PlanState | None = None) -> PlanView:
@@ -48,6 +49,17 @@ def plan_view(loaded: Loaded, now: datetime, state: rules.PlanState | None = Non
         computed_frequency=state.computed.to_dict(),
         override=override.to_dict() if override else None,
         review={"required": state.review_required, "reasons": list(state.review_reasons)},
-        flags=[str(f) for f in state.flags], next_visit=window.values(),
-        ruleset=row.ruleset, version=row.version, today=today, created_at=row.created_at,
-        updated_at=row.updated_at)
+        flags=[str(f) for f in rules.flags_on(state, loaded.ruleset, today)],
+        next_visit=window.values(), ruleset=row.ruleset, version=row.version, today=today,
+        created_at=row.created_at, updated_at=row.updated_at,
+        authorization=authorization_view(state))
+
+
+def authorization_view(state: rules.PlanState) -> dict[str, Any] | None:
+    """The plan's authorization with what is used and left (rule 21), or None."""
+    auth = state.authorization
+    if auth is None:
+        return None
+    return {"payer": auth.payer, "visits_allowed": auth.visits_allowed,
+            "valid_until": auth.valid_until, "count_no_shows": auth.count_no_shows,
+            "visits_used": len(state.authorized_visits), "visits_left": state.visits_left}

@@ -27,6 +27,7 @@ PHASES = tuple(str(v) for v in rules.Phase)
 STATUSES = tuple(str(v) for v in rules.Status)
 VISIT_KINDS = tuple(str(v) for v in rules.VisitKind)
 VISIT_STATUSES = tuple(str(v) for v in rules.VisitStatus)
+CANCELLATION_REASONS = tuple(str(v) for v in rules.CancellationReason)
 
 CLOCK_SKEW = timedelta(minutes=5)  # a booking system's clock may run a little ahead of ours
 
@@ -46,8 +47,10 @@ def ensure_open(loaded: Loaded) -> None:
 def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date: date,
                 baseline: dict[str, Any], neuropathic_symptoms: bool,
                 start_date: date | None = None, consent: dict[str, Any] | None = None,
+                authorization: dict[str, Any] | None = None,
                 actor: Actor, now: datetime, scope: Scope = None) -> PlanView:
-    """A new plan in the initial phase at rule 5's frequency; one open plan per patient."""
+    """A new plan in the initial phase at rule 5's frequency; one open plan per patient.
+    An `authorization` (rule 21) is recorded as the history's set_authorization at `now`."""
     with uow:
         session = uow.session
         patient = session.get(Patient, patient_id)
@@ -66,6 +69,10 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
             not_in_future("consent.recorded_at", consent["recorded_at"], now)
             events.append(engine_call(rules.ConsentRecorded, consent["recorded_at"],
                                       consent["recorded_by"]))
+        if authorization is not None:
+            events.append(engine_call(rules.AuthorizationSet, now, **authorization,
+                                      reason="recorded with the plan",
+                                      by=actor.name or actor.key_id))
         connection = session.connection()
         _no_open_plan(connection, patient_id)
         folded = engine_call(rules.fold, events, rs, cal.local_date)
@@ -124,7 +131,8 @@ def list_plans(uow: UnitOfWork, *, now: datetime, scope: Scope = None,
 ACTION_EVENTS = {
     "override": rules.OverrideSet, "clear_override": rules.OverrideCleared,
     "set_phase": rules.PhaseSet, "hold": rules.Held, "resume": rules.Resumed,
-    "discharge": rules.Discharged,
+    "discharge": rules.Discharged, "set_authorization": rules.AuthorizationSet,
+    "clear_authorization": rules.AuthorizationCleared,
 }
 
 
@@ -144,6 +152,8 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
         else:
             if "frequency" in data:
                 data["frequency"] = engine_call(rules.Frequency.from_dict, data["frequency"])
+            if "authorization" in data:
+                data.update(data.pop("authorization"))
             event = engine_call(ACTION_EVENTS[name], now, **data, by=by)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
                                 action=f"plan.{name}")

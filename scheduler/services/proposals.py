@@ -15,9 +15,13 @@ from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Clinic, DecisionRow, Patient
 from scheduler.services.common import Page, Scope, check_limit, decode, encode
 from scheduler.services.plan_core import load, load_for_proposal
+from scheduler.services.rulesets import resolve
+from scheduler.store import plans as store
 from scheduler.store import window_sql
 
 STATES = tuple(str(s) for s in rules.WindowState if s is not rules.WindowState.NONE)
+# Flags the worklist can filter on: those stored with the plan (rule 21's depend on the day).
+STORED_FLAGS = tuple(str(f) for f in rules.Flag if f not in rules.AUTHORIZATION_FLAGS)
 
 
 def next_visit(uow: UnitOfWork, plan_id: str, *, now: datetime,
@@ -56,8 +60,13 @@ def decisions(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int 
 
 def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime,
               state: str | None = None, scope: Scope = None, limit: int = 50,
-              cursor: str | None = None) -> Page[dict[str, Any]]:
+              cursor: str | None = None, flag: str | None = None,
+              include_snoozed: bool = False) -> Page[dict[str, Any]]:
     """Open plans of one clinic with their window on `on` (default: the clinic's today).
+
+    `flag` keeps plans with that stored flag (e.g. review_suggested: the physiotherapist's
+    review list); plans whose outreach is snoozed (rule 23) are left off through the snooze
+    unless `include_snoozed`. Items carry the plan's flags on `on`, rule 21's included.
 
     Overdue (and lapsed) plans first, then the rest, each by target date. Each part is one
     query walking the (clinic_id, next_target, id) index, so a page costs the same among ten
@@ -71,6 +80,8 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
             raise NotFound("clinic", clinic_id)
         on = on or calendar_of(clinic).local_date(now)
         wanted = rules.WindowState(state) if state is not None else None
+        if flag is not None and flag not in STORED_FLAGS:
+            raise ValidationFailed.single("flag", f"One of {', '.join(STORED_FLAGS)}.")
         after: tuple[int, date, str] | None = None
         if cursor:
             bucket, target, plan_id = decode(cursor, (int, str, str))
@@ -85,11 +96,13 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
             rows += [(bucket, row) for row in window_sql.worklist_part(
                 session.connection(), clinic_id=clinic_id, on=on, overdue=bucket == 0,
                 state=wanted, after=after[1:] if after is not None and after[0] == bucket
-                else None, limit=limit + 1 - len(rows))]
+                else None, limit=limit + 1 - len(rows), flag=flag,
+                include_snoozed=include_snoozed)]
         more, rows = len(rows) > limit, rows[:limit]
         externals = dict(session.execute(select(Patient.id, Patient.external_id).where(
             Patient.id.in_([row.patient_id for _, row in rows]))).all()) if rows else {}
-        items = tuple(_followup(row, externals.get(row.patient_id, ""), on) for _, row in rows)
+        items = tuple(_followup(row, externals.get(row.patient_id, ""), on,
+                                resolve(session, row.ruleset)) for _, row in rows)
         next_cursor = None
         if more:
             last_bucket, last = rows[-1]
@@ -97,11 +110,15 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
         return Page(items, next_cursor)
 
 
-def _followup(row: Any, external_id: str, on: date) -> dict[str, Any]:
+def _followup(row: Any, external_id: str, on: date, ruleset: rules.Ruleset) -> dict[str, Any]:
+    stored = [f for f in store.flags_of(row.flags) if f not in rules.AUTHORIZATION_FLAGS]
+    capped = rules.authorization_flags(row.authorization_left, row.authorization_until, on,
+                                       ruleset)
     return {"plan_id": row.id, "patient_id": row.patient_id,
             "patient_external_id": external_id, "phase": row.phase, "status": row.status,
-            "on": on, "window": {"kind": row.next_kind, "earliest": row.next_earliest,
-                                 "target": row.next_target, "latest": row.next_latest,
-                                 "state": str(rules.window_state(
-                                     on, row.next_earliest, row.next_latest, row.lapse_after,
-                                     row.booked_until))}}
+            "on": on, "flags": sorted({*stored, *map(str, capped)}),
+            "snoozed_until": row.snoozed_until,
+            "window": {"kind": row.next_kind, "earliest": row.next_earliest,
+                       "target": row.next_target, "latest": row.next_latest,
+                       "state": str(rules.window_state(on, row.next_earliest, row.next_latest,
+                                                       row.lapse_after, row.booked_until))}}

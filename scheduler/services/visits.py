@@ -34,20 +34,33 @@ class VisitView:
     status: str
     created_at: datetime
     updated_at: datetime
+    cancellation_reason: str | None = None
+    needs_reschedule: bool | None = None
 
 
 def _view(row: Visit) -> VisitView:
     return VisitView(row.id, row.plan_id, row.clinic_id, row.external_id, row.kind,
-                     row.starts_at, row.status, row.created_at, row.updated_at)
+                     row.starts_at, row.status, row.created_at, row.updated_at,
+                     row.cancellation_reason, row.needs_reschedule)
 
 
-def _event(visit_id: str, kind: str, status: str, starts_at: datetime,
-           now: datetime) -> rules.VisitChanged:
+def _event(visit_id: str, kind: str, status: str, starts_at: datetime, now: datetime,
+           cancellation_reason: str | None, needs_reschedule: bool) -> rules.VisitChanged:
+    """The visit's event; a cancellation's reason and reschedule wish are validated by the
+    engine (rules 22-23: only a cancellation has them)."""
     happened = status in ("attended", "no_show")
     if happened:
         not_in_future("starts_at", starts_at, now)
     return engine_call(rules.VisitChanged, starts_at if happened else now, visit_id, kind,
-                       status, starts_at)
+                       status, starts_at, cancellation_reason, needs_reschedule)
+
+
+def _cancellation(status: str, reason: str | None,
+                  needs_reschedule: bool | None) -> tuple[str | None, bool | None]:
+    """The columns stored for a visit: a reason and the reschedule wish on cancellations."""
+    if status != "cancelled":
+        return None, None
+    return reason, True if needs_reschedule is None else needs_reschedule
 
 
 def _duplicate(session: Any, clinic_id: str, external_id: str) -> Conflict:
@@ -59,8 +72,10 @@ def _duplicate(session: Any, clinic_id: str, external_id: str) -> Conflict:
 
 def record_visit(uow: UnitOfWork, plan_id: str, *, external_id: str, kind: str,
                  starts_at: datetime, status: str, actor: Actor, now: datetime,
+                 cancellation_reason: str | None = None, needs_reschedule: bool | None = None,
                  scope: Scope = None) -> VisitView:
-    """A visit booked, attended, cancelled or missed; external_id is unique per clinic."""
+    """A visit booked, attended, cancelled or missed; external_id is unique per clinic. A
+    cancellation may carry a reason and `needs_reschedule` (rules 22-23)."""
     with uow:
         session = uow.session
         loaded = load(session, plan_id, scope, lock=True)
@@ -68,24 +83,36 @@ def record_visit(uow: UnitOfWork, plan_id: str, *, external_id: str, kind: str,
         if session.scalar(select(Visit.id).where(Visit.clinic_id == clinic_id,
                                                  Visit.external_id == external_id)):
             raise _duplicate(session, clinic_id, external_id)
+        reason, reschedule = _cancellation(status, cancellation_reason, needs_reschedule)
         row = Visit(id=new_id("vis"), clinic_id=clinic_id, plan_id=plan_id,
                     external_id=external_id, kind=kind, starts_at=starts_at, status=status,
-                    created_at=now, updated_at=now)
-        event = _event(row.id, kind, status, starts_at, now)
+                    created_at=now, updated_at=now, cancellation_reason=reason,
+                    needs_reschedule=reschedule)
+        event = _event(row.id, kind, status, starts_at, now, cancellation_reason,
+                       needs_reschedule is not False)
         session.add(row)
         try:
             session.flush()
         except IntegrityError:
             uow.rollback()
             raise _duplicate(uow.session, clinic_id, external_id) from None
-        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}")
+        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}",
+              detail=_detail(reason, reschedule))
         view = _view(row)
         uow.commit()
         return view
 
 
+def _detail(reason: str | None, reschedule: bool | None) -> dict[str, Any] | None:
+    """What the audit entry adds for a cancellation (rules 22-23)."""
+    if reason is None and reschedule is None:
+        return None
+    return {"cancellation_reason": reason, "needs_reschedule": reschedule}
+
+
 def update_visit(uow: UnitOfWork, visit_id: str, *, status: str,
                  starts_at: datetime | None = None, actor: Actor, now: datetime,
+                 cancellation_reason: str | None = None, needs_reschedule: bool | None = None,
                  scope: Scope = None) -> VisitView:
     """A status change (and optionally a new time) of a visit; the kind never changes."""
     with uow:
@@ -96,11 +123,15 @@ def update_visit(uow: UnitOfWork, visit_id: str, *, status: str,
         loaded = load(session, found.plan_id, scope, lock=True)
         row = session.get(Visit, visit_id, populate_existing=True)
         assert row is not None
+        event = _event(row.id, row.kind, status, starts_at or row.starts_at, now,
+                       cancellation_reason, needs_reschedule is not False)
         row.status, row.updated_at = status, now
+        row.cancellation_reason, row.needs_reschedule = _cancellation(
+            status, cancellation_reason, needs_reschedule)
         if starts_at is not None:
             row.starts_at = starts_at
-        event = _event(row.id, row.kind, status, row.starts_at, now)
-        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}")
+        apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}",
+              detail=_detail(row.cancellation_reason, row.needs_reschedule))
         view = _view(row)
         uow.commit()
         return view

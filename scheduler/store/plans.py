@@ -48,13 +48,18 @@ class PlanRecord:
     nightly_date: date | None
     created_at: datetime
     updated_at: datetime
+    flags: str | None
+    authorization_left: int | None
+    authorization_until: date | None
+    authorization_check_on: date | None
+    snoozed_until: date | None
 
     def window(self) -> WindowColumns:
         """The columns the window-state rule and followup events read."""
         return WindowColumns(self.id, self.clinic_id, self.patient_id, self.next_kind,
                              self.next_earliest, self.next_target, self.next_latest,
                              self.lapse_after, self.booked_until, self.window_state,
-                             self.override_until)
+                             self.override_until, self.authorization_check_on)
 
 
 class WindowColumns(NamedTuple):
@@ -71,6 +76,7 @@ class WindowColumns(NamedTuple):
     booked_until: date | None
     window_state: str | None
     override_until: date | None
+    authorization_check_on: date | None
 
     def state_on(self, on: date) -> rules.WindowState:
         """The window-state rule on these columns (its SQL form is in `window_sql`)."""
@@ -107,7 +113,9 @@ _INSERT_PLAN = insert(PLANS)
 _INSERT_EVENT = insert(EVENTS)
 _INSERT_DECISION = insert(DECISIONS)
 STATE_COLUMNS = ("state", "status", "phase", "next_kind", "next_earliest", "next_target",
-                 "next_latest", "lapse_after", "booked_until", "override_until", "updated_at")
+                 "next_latest", "lapse_after", "booked_until", "override_until", "updated_at",
+                 "flags", "authorization_left", "authorization_until", "authorization_check_on",
+                 "snoozed_until")
 _UPDATE_PLAN = (update(PLANS).where(PLANS.c.id == bindparam("plan_id"))
                 .values({name: bindparam(name, type_=PLANS.c[name].type)
                          for name in (*STATE_COLUMNS, "version")}))
@@ -180,7 +188,22 @@ def state_columns(state: rules.PlanState, rs: rules.Ruleset, cal: ClinicCalendar
         "booked_until": rules.booked_until(state),
         "override_until": state.override.until if state.override else None,
         "updated_at": now,
+        "flags": flags_text(state.flags),
+        "authorization_left": state.visits_left,
+        "authorization_until": state.authorization.valid_until if state.authorization else None,
+        "authorization_check_on": rules.next_check(state, rs),
+        "snoozed_until": window.snoozed_until,
     }
+
+
+def flags_text(flags: Iterable[str]) -> str | None:
+    """Flags as stored in `plans.flags`: ",a,b," (one flag is `LIKE '%,a,%'`), or None."""
+    found = sorted(flags)
+    return f",{','.join(found)}," if found else None
+
+
+def flags_of(text: str | None) -> tuple[str, ...]:
+    return tuple(f for f in (text or "").split(",") if f)
 
 
 def insert_plan(connection: Connection, *, plan_id: str, clinic_id: str, patient_id: str,
@@ -189,8 +212,7 @@ def insert_plan(connection: Connection, *, plan_id: str, clinic_id: str, patient
     """Insert a new plan at version 1; IntegrityError when the patient has an open plan."""
     row = PlanRecord(id=plan_id, clinic_id=clinic_id, patient_id=patient_id,
                      condition=condition, ruleset=rs.id, version=1, window_state=None,
-                     nightly_date=None, created_at=now,
-                     **state_columns(state, rs, cal, now))
+                     nightly_date=None, created_at=now, **state_columns(state, rs, cal, now))
     connection.execute(_INSERT_PLAN, dict(zip(PlanRecord.__dataclass_fields__,
                                               astuple(row), strict=True)))
     return row

@@ -54,20 +54,28 @@ def late(on: date) -> ColumnElement[bool]:
 
 WORKLIST_COLUMNS = (_C.id, _C.patient_id, _C.phase, _C.status, _C.next_kind,
                     _C.next_earliest, _C.next_target, _C.next_latest, _C.lapse_after,
-                    _C.booked_until)
+                    _C.booked_until, _C.ruleset, _C.flags, _C.authorization_left,
+                    _C.authorization_until, _C.snoozed_until)
 
 
 def worklist_part(connection: Connection, *, clinic_id: str, on: date, overdue: bool,
                   state: WindowState | None, after: tuple[date, str] | None,
-                  limit: int) -> list[Any]:
+                  limit: int, flag: str | None = None,
+                  include_snoozed: bool = False) -> list[Any]:
     """Up to `limit` plans of one clinic with a window, in (target, id) order after `after`:
-    the late part (overdue and lapsed) or the rest, optionally of one state. Walks the
-    (clinic_id, next_target, id) index, so a page costs the same among ten or a million."""
+    the late part (overdue and lapsed) or the rest, optionally of one state, or with one
+    stored flag. Plans whose outreach is snoozed (rule 23) are left off through the snooze's
+    last day unless `include_snoozed`. Walks the (clinic_id, next_target, id) index, so a page
+    costs the same among ten or a million."""
     part = late(on) if overdue else ~late(on)
     query = select(*WORKLIST_COLUMNS).where(_C.clinic_id == clinic_id,
                                             _C.next_target.is_not(None), part)
     if state is not None:
         query = query.where(conditions(on)[state])
+    if flag is not None:
+        query = query.where(_C.flags.like(f"%,{flag},%"))
+    if not include_snoozed:
+        query = query.where(or_(_C.snoozed_until.is_(None), _C.snoozed_until < on))
     if after is not None:
         query = query.where(or_(_C.next_target > after[0],
                                 and_(_C.next_target == after[0], _C.id > after[1])))

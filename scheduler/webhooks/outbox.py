@@ -16,7 +16,8 @@ from scheduler.models import OutboxEvent, Webhook, WebhookDelivery, table
 from scheduler.store.plans import PlanRecord
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
-               "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue")
+               "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue",
+               "plan.authorization_low")
 
 
 # Built once (plan writes run these on every call).
@@ -96,6 +97,9 @@ def body_of(event: OutboxEvent) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+PATIENT_REPORTED_WORSE = "patient_reported_worse"
+
+
 def _state(snapshot: rules.Snapshot) -> dict[str, Any]:
     return {"phase": snapshot.phase, "status": snapshot.status,
             "frequency": snapshot.frequency.to_dict(),
@@ -113,6 +117,9 @@ def plan_change_events(before: rules.Snapshot | None,
     state = _state(after)
     new_reasons = [r for r in after.review_reasons
                    if before is None or r not in before.review_reasons]
+    new_flags = {f for f in after.flags if before is None or f not in before.flags}
+    if rules.Flag.REVIEW_SUGGESTED in new_flags:  # rule 22: the patient says it is worse
+        new_reasons.append(PATIENT_REPORTED_WORSE)
     if before is None:
         found = [("plan.created", state)]
     else:
@@ -124,6 +131,9 @@ def plan_change_events(before: rules.Snapshot | None,
                  if old != new]
     if new_reasons:
         found.append(("plan.review_required", {**state, "new_reasons": new_reasons}))
+    if rules.Flag.AUTHORIZATION_LOW in new_flags:  # rule 21: once per crossing into low
+        found.append(("plan.authorization_low", {
+            **state, "exhausted": rules.Flag.AUTHORIZATION_EXHAUSTED in after.flags}))
     return found
 
 

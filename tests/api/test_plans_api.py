@@ -21,7 +21,7 @@ from tests.conftest import T0
 
 PLAN_KEYS = {"id", "patient_id", "clinic_id", "condition", "status", "phase", "phase_since",
              "frequency", "interval_days", "computed_frequency", "override", "review", "flags",
-             "next_visit", "ruleset", "version", "created_at", "updated_at"}
+             "next_visit", "ruleset", "version", "created_at", "updated_at", "authorization"}
 WINDOW_KEYS = {"kind", "earliest", "target", "latest", "state", "extended", "reasons"}
 
 

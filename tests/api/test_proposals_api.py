@@ -106,6 +106,7 @@ def test_a_followup_item_names_the_plan_patient_phase_and_window(client, booking
     (item,) = page["items"]
     assert item == {"plan_id": plan["id"], "patient_id": plan["patient_id"],
                     "patient_external_id": "MRN-42", "phase": "initial", "status": "active",
+                    "flags": [], "snoozed_until": None,
                     "on": "2026-11-02",
                     "window": {k: plan["next_visit"][k]
                                for k in ("kind", "earliest", "target", "latest", "state")}}

@@ -15,7 +15,7 @@ from tests.api.plan_support import (
 from tests.builders import footprint
 
 VISIT_KEYS = {"id", "plan_id", "clinic_id", "external_id", "kind", "starts_at", "status",
-              "created_at", "updated_at"}
+              "created_at", "updated_at", "cancellation_reason", "needs_reschedule"}
 
 
 def url(plan_id: str) -> str:
