@@ -213,10 +213,8 @@ def series(state: PlanState, rs: Ruleset, on: date, is_open: IsOpen,
             or window.latest is None or count < 1):
         return []
     items = [(window.target, window.earliest, window.latest)]
-    if window.kind is not VisitKind.NEEDLING:
-        return items
     interval = in_force(state, on).interval
-    while len(items) < count:
+    while window.kind is VisitKind.NEEDLING and len(items) < count:
         e, t, lt, _ = on_calendar(*bounds(items[-1][0], interval, state.min_gap_days, rs),
                                   is_open)
         items.append((t, e, lt))

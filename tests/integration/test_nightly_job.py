@@ -123,3 +123,24 @@ def test_an_expired_override_is_folded_by_the_nightly_pass(uow_factory, configur
         assert row.state["override"] is None and row.override_until is None
     decisions = plan_service.get_plan(uow_factory(), plan.id, now=setup_at)
     assert decisions.frequency == {"frequency": 1, "period": 1, "period_unit": "wk"}
+
+
+def test_an_authorization_the_date_makes_low_is_flagged_and_announced_once(uow_factory,
+                                                                          configured):
+    monday = date(2026, 11, 16)
+    setup_at = local(monday, 12, 0, VAN)
+    kits = builders.clinic(uow_factory, setup_at)
+    plan = builders.plan(uow_factory, setup_at, kits.id, authorization={
+        "visits_allowed": 10, "valid_until": monday + timedelta(days=10),
+        "count_no_shows": False})
+    assert "authorization_low" not in plan.flags
+    for offset in range(1, 6):  # low from valid_until - 7 days: the night of the 19th
+        with freeze_time(local(monday + timedelta(days=offset), 3, 45, VAN)):
+            tasks.nightly_job()
+            tasks.nightly_job()
+    low = [e for e in builders.outbox(uow_factory, plan.id) if e.type == "plan.authorization_low"]
+    assert len(low) == 1 and low[0].created_at.date() == date(2026, 11, 19)
+    with freeze_time(local(monday + timedelta(days=6), 9, 0, VAN)):
+        shown = plan_service.get_plan(uow_factory(), plan.id, now=utcnow())
+    assert "authorization_low" in shown.flags
+    assert shown.authorization["visits_left"] == 10

@@ -24,7 +24,8 @@ def types(before: rules.Snapshot | None, after: rules.Snapshot) -> list[str]:
 def test_every_emitted_type_is_a_contract_event_type() -> None:
     assert set(EVENT_TYPES) == {"plan.created", "plan.phase_changed", "plan.frequency_changed",
                                 "plan.status_changed", "plan.review_required",
-                                "followup.due", "followup.overdue"}
+                                "followup.due", "followup.overdue",
+                                "plan.authorization_low"}  # api.md: "later" events
 
 
 def test_a_new_plan_is_plan_created_with_its_state() -> None:

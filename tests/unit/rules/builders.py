@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from rules import (
     DEFAULT_RULESET,
+    AuthorizationCleared,
+    AuthorizationSet,
     ConsentRecorded,
     Decision,
     Discharged,
@@ -119,14 +121,16 @@ class Story:
 
     # -- visits and reports ----------------------------------------------------------------
     def visit(self, status: str = "attended", *, on: date | None = None, kind: str = "needling",
-              visit_id: str | None = None, recorded: datetime | None = None) -> Story:
+              visit_id: str | None = None, recorded: datetime | None = None,
+              reason: str | None = None, reschedule: bool = True) -> Story:
         """A visit on `on` (default: the day after the clock) at 10:00."""
         self._visits += 1
         starts = at(on or self.next_day())
         now = self._tick(recorded or max(starts, self.clock + timedelta(minutes=1)))
         if status == "attended" and kind == "needling":
             self.last_session = starts
-        return self.add(VisitChanged(now, visit_id or f"v{self._visits}", kind, status, starts))
+        return self.add(VisitChanged(now, visit_id or f"v{self._visits}", kind, status, starts,
+                                     reason, reschedule))
 
     def session(self, on: date | None = None) -> Story:
         return self.visit("attended", on=on)
@@ -134,8 +138,20 @@ class Story:
     def no_show(self, on: date | None = None) -> Story:
         return self.visit("no_show", on=on)
 
-    def cancel(self, on: date | None = None) -> Story:
-        return self.visit("cancelled", on=on)
+    def cancel(self, on: date | None = None, reason: str | None = None,
+               reschedule: bool = True) -> Story:
+        return self.visit("cancelled", on=on, reason=reason, reschedule=reschedule)
+
+    def authorize(self, visits: int, *, until_days: int | None = None, no_shows: bool = False,
+                  payer: str | None = "Pacific Blue Cross") -> Story:
+        """A payer's authorization of `visits` visits, until `until_days` after today."""
+        now = self._tick()
+        until = now.date() + timedelta(days=until_days) if until_days is not None else None
+        return self.add(AuthorizationSet(now, visits, "insurer approval", until, no_shows, payer,
+                                         by="front-desk"))
+
+    def clear_authorization(self) -> Story:
+        return self.add(AuthorizationCleared(self._tick(), "patient pays privately"))
 
     def book(self, on: date, kind: str = "needling") -> Story:
         return self.visit("booked", on=on, kind=kind, recorded=self.clock + timedelta(minutes=1))

@@ -10,8 +10,12 @@ from hypothesis import strategies as st
 
 from rules import (
     DEFAULT_RULESET,
+    AuthorizationCleared,
+    AuthorizationSet,
+    CancellationReason,
     ConsentRecorded,
     Discharged,
+    Flag,
     Frequency,
     Held,
     OverrideCleared,
@@ -26,6 +30,7 @@ from rules import (
     VisitChanged,
     VisitKind,
     evaluate,
+    flags_on,
     fold,
     next_window,
     series,
@@ -63,14 +68,20 @@ def histories(draw, max_steps: int = 30) -> list:
         events.append(ConsentRecorded(at, by="physio:1"))
     for i in range(draw(st.integers(0, max_steps))):
         at += timedelta(hours=draw(st.integers(1, 24 * 30)))
-        kind = draw(st.sampled_from("SSSRRRRRNBAT"))
+        kind = draw(st.sampled_from("SSSRRRRRNBATZ"))
         if kind == "S":
             events.append(VisitChanged(at, f"v{i}", "needling", "attended", at))
         elif kind == "R":
             events.append(draw(reports(at, baseline_function is not None)))
         elif kind == "N":
             status = draw(st.sampled_from(["no_show", "cancelled"]))
-            events.append(VisitChanged(at, f"v{i}", "needling", status, at))
+            reason = draw(st.none() | st.sampled_from(list(CancellationReason)))
+            cancelled = status == "cancelled"
+            events.append(VisitChanged(at, f"v{i}", "needling", status, at,
+                                       reason if cancelled else None,
+                                       not cancelled or draw(st.booleans())))
+        elif kind == "Z":
+            events.append(draw(authorizations(at)))
         elif kind == "B":
             events.append(VisitChanged(at, f"v{i}", "needling", "booked",
                                        at + timedelta(days=draw(st.integers(1, 30)))))
@@ -81,6 +92,17 @@ def histories(draw, max_steps: int = 30) -> list:
     if draw(st.integers(0, 9)) == 0:
         events.append(Discharged(at + timedelta(hours=1), reason="goals met"))
     return events
+
+
+@st.composite
+def authorizations(draw, at: datetime):
+    """A payer's authorization (rule 21), now and then cleared."""
+    if draw(st.integers(0, 4)) == 0:
+        return AuthorizationCleared(at, reason="patient pays privately")
+    until = draw(st.none() | st.integers(-5, 90))
+    return AuthorizationSet(at, draw(st.integers(1, 12)), "insurer approval",
+                            at.date() + timedelta(days=until) if until is not None else None,
+                            draw(st.booleans()))
 
 
 @st.composite
@@ -232,4 +254,28 @@ def test_every_decision_explains_itself_in_json(events):
         for explanation in decision.explanations:
             assert explanation.rule and explanation.text.strip()
         json.dumps(decision.to_dict())
+
+
+# -- rules 21-23 -----------------------------------------------------------------------------------
+@PROFILE
+@given(histories(), st.integers(0, 200), st.integers(1, 40), open_days)
+def test_no_cap_state_ever_proposes_more_visits_than_allowed(events, offset, count, is_open):
+    state = fold(events, RS).state
+    on = state.last_event_at.date() + timedelta(days=offset)
+    items = series(state, RS, on, is_open, count)
+    if state.authorization is not None:
+        assert len(items) <= (state.visits_left or 0)
+        until = state.authorization.valid_until
+        assert until is None or all(target <= until for target, _, _ in items)
+    flags = flags_on(state, RS, on)
+    assert Flag.AUTHORIZATION_EXHAUSTED not in flags or Flag.AUTHORIZATION_LOW in flags
+
+
+@PROFILE
+@given(histories())
+def test_a_cap_never_changes_the_frequency_phase_or_status(events):
+    uncapped = [e for e in events if not isinstance(e, AuthorizationSet | AuthorizationCleared)]
+    capped, free = fold(events, RS).state, fold(uncapped, RS).state
+    assert (capped.phase, capped.status, capped.computed, capped.frequency) == (
+        free.phase, free.status, free.computed, free.frequency)
 
