@@ -7,6 +7,7 @@ import json
 
 from flask import Flask, Response, g, request
 
+from api import body
 from api.auth import API_PREFIX
 from api.context import cadence
 from api.problems import ApiProblem
@@ -20,11 +21,14 @@ KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 def _fingerprint() -> str:
     raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        body = raw.decode("utf-8", "surrogateescape")
-    text = "\n".join((request.method, request.path, request.query_string.decode(), body))
+    text_body = raw.decode("utf-8", "surrogateescape")
+    if raw and request.is_json:  # the JSON value, not its spelling (key order, spaces)
+        try:
+            text_body = json.dumps(body.parsed_json(request, None), sort_keys=True,
+                                   separators=(",", ":"))
+        except ApiProblem:
+            pass
+    text = "\n".join((request.method, request.path, request.query_string.decode(), text_body))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 

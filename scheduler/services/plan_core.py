@@ -22,7 +22,7 @@ from scheduler.ids import new_id
 from scheduler.models import Clinic
 from scheduler.plan_models import DecisionRow, Plan, PlanEvent
 from scheduler.services import audit
-from scheduler.services.common import Actor, Scope
+from scheduler.services.common import Actor, Expected, Scope, version_matches
 from scheduler.services.rulesets import resolve
 from scheduler.webhooks import outbox
 
@@ -172,8 +172,8 @@ def load_for_proposal(session: Session, plan_id: str,
             calendar_of(found))
 
 
-def check_version(loaded: Loaded, expected: int | None) -> None:
-    if expected is not None and expected != loaded.row.version:
+def check_version(loaded: Loaded, expected: Expected) -> None:
+    if not version_matches(expected, loaded.row.version):
         raise PreconditionFailed("plan", loaded.row.id, expected, loaded.row.version)
 
 
