@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api import auth
+from api import auth, idempotency
 from api.auth import requires
 from api.blueprint import Blueprint
 from api.context import cadence
@@ -57,6 +57,7 @@ class ApiKeys(MethodView):
         wiring = cadence()
         issued = service.create_api_key(wiring.uow(), **data, actor=auth.actor(),
                                         now=wiring.now())
+        idempotency.carries_secret(issued.api_key.id)
         return _issued(issued), 201, {"Location": f"{blp.url_prefix}/{issued.api_key.id}",
                                       "Cache-Control": "no-store"}
 

@@ -120,6 +120,9 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Validation failures: field -> messages"},
     )
+    created_id = fields.String(metadata={
+        "description": "Replay of a request whose response carried a secret: the id it "
+        "created (revoke it and create another if the secret was lost)"})
 
 
 class PageQuery(StrictSchema):
