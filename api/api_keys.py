@@ -12,6 +12,7 @@ from api import auth, idempotency
 from api.auth import requires
 from api.blueprint import Blueprint
 from api.context import cadence
+from api.plan_schemas import moment
 from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
 from scheduler.services import api_keys as service
 from scheduler.services.api_keys import Role
@@ -24,6 +25,8 @@ class ApiKeyIn(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     clinic_ids = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                              load_default=list, validate=validate.Length(max=500))
+    expires_at = moment(load_default=None, allow_none=True, metadata={
+        "description": "Optional: from this time on the key is refused (401)"})
 
 
 class ApiKeyOut(Schema):
@@ -34,6 +37,9 @@ class ApiKeyOut(Schema):
     clinic_ids = fields.List(fields.String(), metadata={"description": "Empty for admin keys"})
     created_at = fields.AwareDateTime()
     revoked_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Last authenticated request, to the minute (updated once a minute)"})
 
 
 class IssuedKeyOut(ApiKeyOut):

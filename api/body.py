@@ -22,6 +22,7 @@ MAX_DEPTH = 32  # our deepest schema (a ruleset's parameters) nests 4 levels
 MAX_NUMBER_CHARS = 32  # a number literal longer than this is never a valid value of ours
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PARSED = "_cadence_json"
+_RAW = "_cadence_body"
 
 
 class _Rejected(Exception):
@@ -97,6 +98,27 @@ def check_size() -> None:
                          slug="body-too-large")
 
 
+def raw_body() -> bytes:
+    """The request's body bytes (read at most once, never past the size limit)."""
+    raw = g.get(_RAW)
+    if raw is not None:
+        return raw  # type: ignore[no-any-return]
+    limit = request.max_content_length
+    if (request.content_length is None and limit is not None
+            and "wsgi.input_terminated" in request.environ):
+        # A chunked body: werkzeug's stream stops at the limit without telling whether
+        # more followed (and raises even when the body is exactly the limit), so read one
+        # byte past it from the server's stream ourselves.
+        raw = request.environ["wsgi.input"].read(limit + 1)
+        if len(raw) > limit:
+            raise ApiProblem(413, f"The request body is larger than {limit} bytes.",
+                             slug="body-too-large")
+    else:
+        raw = request.get_data(cache=True)
+    setattr(g, _RAW, raw)
+    return raw
+
+
 def check_body() -> None:
     """A body sent to an /api/v1 operation must be application/json (415) and valid,
     bounded JSON (400); parsed once here, for webargs and the Idempotency-Key fingerprint."""
@@ -108,7 +130,7 @@ def check_body() -> None:
         raise ApiProblem(415, "The request body must be application/json.",
                          slug="unsupported-media-type",
                          headers={"Accept-Post": "application/json"})
-    setattr(g, _PARSED, parse(request.get_data(cache=True)))
+    setattr(g, _PARSED, parse(raw_body()))
 
 
 _MISSING = object()
@@ -118,9 +140,10 @@ def parsed_json(req: Request, missing: Any) -> Any:
     """The body check_body parsed (`missing` when there was none)."""
     value = g.get(_PARSED, _MISSING)
     if value is _MISSING:
-        if not req.is_json or not req.get_data(cache=True):
+        if not req.is_json or not raw_body():
             return missing
-        value = parse(req.get_data(cache=True))
+        value = parse(raw_body())
+        setattr(g, _PARSED, value)
     return value
 
 

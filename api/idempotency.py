@@ -21,7 +21,7 @@ KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 
 def _fingerprint() -> str:
-    raw = request.get_data(cache=True)
+    raw = body.raw_body()
     text_body = raw.decode("utf-8", "surrogateescape")
     if raw and request.is_json:  # the JSON value, not its spelling (key order, spaces)
         try:
