@@ -49,8 +49,8 @@ def create_app(
     # before_request hooks run in this order:
     app.before_request(problems.reject_nul_paths)  # first: before any database lookup
     body.init_app(app, settings.max_body_bytes)  # a declared length over the limit: 413
+    security.init_limits(app, settings)  # authentication counts requests and failures
     auth.init_app(app)  # before idempotency: the client is the authenticated key
-    security.init_limits(app, settings)  # the per-key limit needs the key
     body.init_checks(app)  # 415 / 400 for the body, parsed once
     idempotency.init_app(app)
     problems.register(app)  # after CadenceApi: replaces flask-smorest's handler

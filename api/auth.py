@@ -52,6 +52,7 @@ def _authenticate() -> None:
     if actor is not None and (len(actor) > MAX_ACTOR or not actor.isprintable()):
         raise ApiProblem(422, "X-Actor is too long or not printable.", slug="validation-failed",
                          errors={"X-Actor": [f"At most {MAX_ACTOR} printable characters."]})
+    limits.check_key(key.id)
     g.api_key = key
     g.actor = Actor(key_id=key.id, name=actor)
     if needs_touch(key, now):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import time
 
 import pytest
 
@@ -89,10 +90,8 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(limited, make_heade
 
 
 def test_the_default_rate_limit_is_1200_a_minute(client, booking):
-    app = client.application
-    limits = app.extensions["cadence_limits"].limiter
-    assert [str(group.limit_provider) for group in limits.limit_manager._application_limits] \
-        == ["1200/minute"]
+    limits = client.application.extensions["cadence_limits"]
+    assert [str(item) for item in limits.per_key] == ["1200 per 1 minute"]
     for _ in range(30):
         assert client.get("/api/v1/clinics", headers=booking).status_code == 200
 
@@ -133,3 +132,53 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(limited, make_header
         problem(client.get("/api/v1/clinics", headers={**bad, "X-Forwarded-For": f"10.0.0.{n}"}),
                 401)
     problem(client.get("/api/v1/clinics", headers={**bad, "X-Forwarded-For": "10.0.0.9"}), 429)
+
+
+def test_a_failing_limit_store_lets_requests_through(limited, make_headers, monkeypatch):
+    client = limited(rate_limit="1/minute")
+    headers = make_headers("admin")
+    strategy = client.application.extensions["cadence_limits"].limiter.limiter
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(strategy, "hit", down)
+    for _ in range(3):
+        assert client.get("/api/v1/clinics", headers=headers).status_code == 200
+
+
+def test_the_default_in_memory_store_starts_no_thread_per_request(client, booking):
+    """limits' MemoryStorage re-arms a timer thread every few increments under load (the
+    cause of a 4x slower API benchmark); the store behind memory:// must not."""
+    import threading
+
+    from api.security import InProcessStorage
+
+    storage = client.application.extensions["cadence_limits"].limiter.storage
+    assert isinstance(storage, InProcessStorage)
+    started = []
+    original = threading.Thread.start
+
+    def counting(self):
+        started.append(self)
+        return original(self)
+
+    threading.Thread.start = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(50):
+            assert client.get("/api/v1/clinics", headers=booking).status_code == 200
+            time.sleep(0.002)
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    assert started == []
+
+
+def test_expired_counters_are_swept(monkeypatch):
+    from api.security import InProcessStorage
+
+    storage = InProcessStorage()
+    storage.incr("a", 1)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 5)
+    storage.incr("b", 60)
+    assert "a" not in storage.storage and storage.get("b") == 1
