@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,12 @@ DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'cadence.db'}"
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+# "1200/minute", "20 per minute", "10/second;1000/day": the limits library's notation.
+_RATE = re.compile(r"\s*\d{1,9}\s*(?:/|per)\s*(?:\d{1,6}\s*)?"
+                   r"(?:second|minute|hour|day|month|year)s?\s*")
+_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+sentinel://",
+                    "redis+cluster://", "memcached://", "mongodb://", "mongodb+srv://",
+                    "valkey://", "valkeys://")
 
 
 class SettingsError(ValueError):
@@ -37,6 +44,13 @@ def _int(name: str, raw: str, low: int, high: int) -> int:
     return value
 
 
+def _rate(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not all(_RATE.fullmatch(part) for part in value.split(";")):
+        raise SettingsError(f"{name}: expected a rate such as 1200/minute, got {raw!r}")
+    return value
+
+
 def is_memory_sqlite(url: str) -> bool:
     """True for SQLite URLs that would open a private in-memory database."""
     if not url.startswith("sqlite"):
@@ -56,12 +70,23 @@ class Settings:
     testing: bool = False
     idempotency_ttl_hours: int = 24
     require_scheduler: bool = False  # /readyz fails while no scheduler leader has beaten
+    max_body_bytes: int = 1024 * 1024  # larger request bodies: 413
+    rate_limit: str = "1200/minute"  # per API key, across all of /api/v1
+    auth_failure_limit: str = "20/minute"  # failed authentications per client address
+    rate_limit_storage_uri: str = "memory://"  # per worker; redis://... shares the counts
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
 
     def __post_init__(self) -> None:
         if not self.database_url:
             raise SettingsError("DATABASE_URL: must not be empty")
         if is_memory_sqlite(self.database_url) and not self.testing:
             raise SettingsError("DATABASE_URL: an in-memory SQLite database is for tests only")
+        _rate("RATE_LIMIT", self.rate_limit)
+        _rate("AUTH_FAILURE_LIMIT", self.auth_failure_limit)
+        if not self.rate_limit_storage_uri.startswith(_STORAGE_SCHEMES):
+            raise SettingsError("RATE_LIMIT_STORAGE_URI: expected memory:// or a redis://, "
+                                f"memcached:// or mongodb:// URI, got "
+                                f"{self.rate_limit_storage_uri.split(':', 1)[0]!r}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL: one of {sorted(LOG_LEVELS)}, got {self.log_level!r}")
 
@@ -80,4 +105,11 @@ class Settings:
             idempotency_ttl_hours=_int(
                 "IDEMPOTENCY_TTL_HOURS", env.get("IDEMPOTENCY_TTL_HOURS", "24"), 1, 24 * 30
             ),
+            max_body_bytes=_int("MAX_BODY_BYTES", env.get("MAX_BODY_BYTES", str(1024 * 1024)),
+                                1024, 64 * 1024 * 1024),
+            rate_limit=_rate("RATE_LIMIT", env.get("RATE_LIMIT", "1200/minute")),
+            auth_failure_limit=_rate("AUTH_FAILURE_LIMIT",
+                                     env.get("AUTH_FAILURE_LIMIT", "20/minute")),
+            rate_limit_storage_uri=env.get("RATE_LIMIT_STORAGE_URI", "").strip() or "memory://",
+            trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), 0, 5),
         )

@@ -13,6 +13,7 @@ from api import (
     admin_reads,
     api_keys,
     auth,
+    body,
     cli,
     clinics,
     context,
@@ -23,6 +24,7 @@ from api import (
     plans,
     problems,
     proposals,
+    security,
     webhooks,
 )
 from api.openapi import CadenceApi
@@ -47,12 +49,17 @@ def create_app(
 
     context.init_app(app, settings, clock)
     api = CadenceApi(app)
+    # before_request hooks run in this order:
     app.before_request(problems.reject_nul_paths)  # first: before any database lookup
+    body.init_app(app, settings.max_body_bytes)  # a declared length over the limit: 413
+    security.init_limits(app, settings)  # authentication counts requests and failures
     auth.init_app(app)  # before idempotency: the client is the authenticated key
+    body.init_checks(app)  # 415 / 400 for the body, parsed once
     idempotency.init_app(app)
     problems.register(app)  # after CadenceApi: replaces flask-smorest's handler
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     cli.init_app(app)
+    security.init_headers(app, settings)  # outermost WSGI middleware
     return app

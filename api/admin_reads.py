@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from api import auth
 from api.auth import ANY_ROLE, requires
 from api.blueprint import Blueprint
 from api.context import cadence
 from api.plan_schemas import text
-from api.schemas import InputSchema, PageQuery, page_payload, page_schema
+from api.schemas import InputSchema, PageQuery, StrictInteger, page_payload, page_schema
 from scheduler.services import audit, rulesets
 from scheduler.services.api_keys import Role
 
+MAX_RULESET_VERSION = 999_999_999
 blp = Blueprint("rulesets_audit", __name__, url_prefix="/api/v1",
                 description="Rulesets and the audit trail")
 
@@ -34,6 +35,12 @@ class RulesetIn(InputSchema):
 
     class Meta:
         unknown = "include"  # validated by the rules engine, which names the bad parameter
+
+    # Bounded here too: a version must fit the database's integer and a `name@version` id
+    # (at most 9 digits); the engine checks the rest (and that both are present).
+    name = fields.String(validate=validate.Length(min=1, max=64))
+    version = StrictInteger(validate=validate.Range(min=1, max=MAX_RULESET_VERSION))
+    description = fields.String(validate=validate.Length(max=2000))
 
 
 class RulesetList(Schema):

@@ -8,10 +8,11 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api import auth
+from api import auth, idempotency
 from api.auth import requires
 from api.blueprint import Blueprint
 from api.context import cadence
+from api.plan_schemas import moment
 from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
 from scheduler.services import api_keys as service
 from scheduler.services.api_keys import Role
@@ -24,6 +25,8 @@ class ApiKeyIn(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     clinic_ids = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                              load_default=list, validate=validate.Length(max=500))
+    expires_at = moment(load_default=None, allow_none=True, metadata={
+        "description": "Optional: from this time on the key is refused (401)"})
 
 
 class ApiKeyOut(Schema):
@@ -34,6 +37,9 @@ class ApiKeyOut(Schema):
     clinic_ids = fields.List(fields.String(), metadata={"description": "Empty for admin keys"})
     created_at = fields.AwareDateTime()
     revoked_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Last authenticated request, to the minute (updated once a minute)"})
 
 
 class IssuedKeyOut(ApiKeyOut):
@@ -57,6 +63,7 @@ class ApiKeys(MethodView):
         wiring = cadence()
         issued = service.create_api_key(wiring.uow(), **data, actor=auth.actor(),
                                         now=wiring.now())
+        idempotency.carries_secret(issued.api_key.id)
         return _issued(issued), 201, {"Location": f"{blp.url_prefix}/{issued.api_key.id}",
                                       "Cache-Control": "no-store"}
 

@@ -8,10 +8,17 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, g, request
 
+from api import security
 from api.context import cadence
 from api.problems import ApiProblem
 from scheduler.errors import NotFound
-from scheduler.services.api_keys import ApiKeyView, Role, authenticate
+from scheduler.services.api_keys import (
+    ApiKeyView,
+    Role,
+    authenticate,
+    needs_touch,
+    record_use,
+)
 from scheduler.services.common import Actor, Scope
 
 API_PREFIX = "/api/v1"
@@ -29,23 +36,41 @@ def _unauthorized(detail: str) -> ApiProblem:
 def _authenticate() -> None:
     if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
         return
+    limits = security.limits()
+    limits.refuse_locked_out_address()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        limits.record_failure()
         raise _unauthorized("An `Authorization: Bearer <api key>` header is required.")
-    key = authenticate(cadence().request_connection(), token.strip())
+    wiring = cadence()
+    now = wiring.now()
+    key = authenticate(wiring.request_connection(), token.strip(), now)
     if key is None:
-        raise _unauthorized("The API key is unknown or revoked.")
+        limits.record_failure()
+        raise _unauthorized("The API key is unknown, revoked or expired.")
     actor = request.headers.get("X-Actor", "").strip() or None
     if actor is not None and (len(actor) > MAX_ACTOR or not actor.isprintable()):
         raise ApiProblem(422, "X-Actor is too long or not printable.", slug="validation-failed",
                          errors={"X-Actor": [f"At most {MAX_ACTOR} printable characters."]})
+    limits.check_key(key.id)
     g.api_key = key
     g.actor = Actor(key_id=key.id, name=actor)
+    if needs_touch(key, now):
+        g.touch_key = (key.id, now)
+
+
+def _record_use(response: Any) -> Any:
+    """last_used_at, at most once a minute per key, after the view's unit of work."""
+    touch = g.pop("touch_key", None)
+    if touch is not None:
+        record_use(cadence().uow(), *touch)
+    return response
 
 
 def init_app(app: Flask) -> None:
     """Authenticate every /api/v1 request before anything else runs."""
     app.before_request(_authenticate)
+    app.after_request(_record_use)
 
 
 def current_key() -> ApiKeyView:

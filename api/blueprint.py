@@ -6,7 +6,18 @@ from typing import Any
 
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema
+from webargs import core
 from webargs.flaskparser import FlaskParser
+
+from api import body
+
+
+class _Parser(FlaskParser):
+    """webargs' Flask parser reading the body api.body parsed and bounded (webargs' own
+    json.loads has no bound on nesting nor on digits)."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        return body.parsed_json(req, core.missing)
 
 
 class Blueprint(SmorestBlueprint):
@@ -14,7 +25,7 @@ class Blueprint(SmorestBlueprint):
 
     # unknown=None: use each schema's Meta.unknown (RAISE via StrictSchema) instead of
     # webargs' default of silently dropping unknown query parameters.
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    ARGUMENTS_PARSER = _Parser(unknown=None)
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, but a schema class is instantiated once, here: webargs would

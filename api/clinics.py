@@ -11,7 +11,14 @@ from api import auth, etag
 from api.auth import ANY_ROLE, requires
 from api.blueprint import Blueprint
 from api.context import cadence
-from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
+from api.schemas import (
+    FullDate,
+    PageQuery,
+    StrictInteger,
+    StrictSchema,
+    page_payload,
+    page_schema,
+)
 from scheduler.services import clinics as service
 from scheduler.services.api_keys import Role
 
@@ -22,7 +29,7 @@ class ClinicIn(StrictSchema):
     timezone = fields.String(required=True, validate=validate.Length(min=1, max=64),
                              metadata={"example": "America/Vancouver"})
     open_weekdays = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=0, max=6)),
+        StrictInteger(validate=validate.Range(min=0, max=6)),
         required=True,
         validate=validate.Length(min=1, max=7),
         metadata={"description": "Open weekdays, Mon=0 .. Sun=6"},
@@ -30,7 +37,7 @@ class ClinicIn(StrictSchema):
     holiday_region = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(min=2, max=16),
                                    metadata={"example": "CA-BC"})
-    closures = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=1000))
+    closures = fields.List(FullDate(), load_default=list, validate=validate.Length(max=1000))
     ruleset = fields.String(load_default=service.DEFAULT_RULESET,
                             validate=validate.Length(min=3, max=100))
 

@@ -7,25 +7,50 @@ import json
 
 from flask import Flask, Response, g, request
 
+from api import body
 from api.auth import API_PREFIX
 from api.context import cadence
-from api.problems import ApiProblem
+from api.problems import PROBLEM_JSON, TYPE_BASE, ApiProblem
 from scheduler.services import idempotency as store
 
 HEADER = "Idempotency-Key"
+_SECRET = "_cadence_secret_created"
 REPLAYED = "Idempotent-Replayed"
 MAX_KEY = 255
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 
 def _fingerprint() -> str:
-    raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        body = raw.decode("utf-8", "surrogateescape")
-    text = "\n".join((request.method, request.path, request.query_string.decode(), body))
+    raw = body.raw_body()
+    text_body = raw.decode("utf-8", "surrogateescape")
+    if raw and request.is_json:  # the JSON value, not its spelling (key order, spaces)
+        try:
+            text_body = json.dumps(body.parsed_json(request, None), sort_keys=True,
+                                   separators=(",", ":"))
+        except ApiProblem:
+            pass
+    text = "\n".join((request.method, request.path, request.query_string.decode(), text_body))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def carries_secret(created_id: str) -> None:
+    """Mark the response being built as carrying a secret (a new API key, a webhook signing
+    secret): it is never stored. A replay of its Idempotency-Key answers 409 naming
+    `created_id` instead, so the client can revoke it and create another."""
+    setattr(g, _SECRET, created_id)
+
+
+def secret_replay(created_id: str, location: str) -> store.StoredResponse:
+    """What a replay of a secret-carrying response answers (see the 0005 migration too)."""
+    body = {
+        "type": TYPE_BASE + "secret-not-replayed", "title": "Conflict", "status": 409,
+        "detail": f"This request already created {created_id}; its secret was shown once "
+                  "and is not stored, so it cannot be replayed. Revoke or delete "
+                  f"{created_id} if the secret was lost, and create another.",
+        "created_id": created_id,
+    }
+    return store.StoredResponse(409, json.dumps(body), {"Content-Type": PROBLEM_JSON,
+                                                        "Location": location})
 
 
 def _claim() -> Response | None:
@@ -58,8 +83,13 @@ def _store(response: Response) -> Response:
     if response.status_code >= 500 or response.is_streamed:
         store.release(wiring.uow(), client=g.api_key.id, key=key)
         return response
-    headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-    stored = store.StoredResponse(response.status_code, response.get_data(as_text=True), headers)
+    created = g.pop(_SECRET, None)
+    if created is not None and response.status_code < 300:
+        stored = secret_replay(created, response.headers.get("Location", ""))
+    else:
+        headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
+        stored = store.StoredResponse(response.status_code, response.get_data(as_text=True),
+                                      headers)
     store.complete(wiring.uow(), client=g.api_key.id, key=key, response=stored)
     return response
 

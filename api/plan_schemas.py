@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from api.schemas import StrictSchema
+from api.schemas import FullDate, QueryInteger, Rfc3339DateTime, StrictInteger, StrictSchema
 from scheduler.services.plans import (
     CANCELLATION_REASONS,
     PHASES,
@@ -38,16 +38,16 @@ EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo
 
 def moment(**kw: Any) -> fields.AwareDateTime:
     """An RFC 3339 timestamp with an offset, between 1970 and 2100 (naive: 422)."""
-    return fields.AwareDateTime(validate=validate.Range(min=EARLIEST, max=LATEST), **kw)
+    return Rfc3339DateTime(validate=validate.Range(min=EARLIEST, max=LATEST), **kw)
 
 
 def day(**kw: Any) -> fields.Date:
     """A clinic-local date between 1900 and 2100."""
-    return fields.Date(validate=validate.Range(min=date(1900, 1, 1), max=date(2100, 1, 1)), **kw)
+    return FullDate(validate=validate.Range(min=date(1900, 1, 1), max=date(2100, 1, 1)), **kw)
 
 
 def score(low: int, high: int, **kw: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), **kw)
+    return StrictInteger(validate=validate.Range(min=low, max=high), **kw)
 
 
 def text(max_len: int, **kw: Any) -> fields.String:
@@ -100,7 +100,7 @@ class PlanQuery(StrictSchema):
     patient_id = text(40, load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     phase = fields.String(load_default=None, validate=validate.OneOf(PHASES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = text(500, load_default=None)
 
 

@@ -92,6 +92,7 @@ _DETAILS = {
     400: "The request is malformed (for example, its body is not valid JSON).",
     404: "The requested resource does not exist.",
     405: "The method is not allowed for this resource.",
+    413: "The request body is too large.",
     415: "The request body must be application/json.",
     422: "The request has invalid fields.",
 }
@@ -109,7 +110,7 @@ def http_problem(error: HTTPException) -> Response:
     errors = _webargs_errors(error) if status in (400, 422) else None
     if status == 400 and errors:
         errors = None  # malformed JSON: webargs' message adds nothing
-    slug = "validation-failed" if status == 422 else None
+    slug = {422: "validation-failed", 413: "body-too-large"}.get(status)
     return problem(status, _DETAILS.get(status, error.description or HTTPStatus(status).phrase),
                    slug=slug, errors=errors, headers=headers)
 

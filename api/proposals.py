@@ -12,7 +12,7 @@ from api.auth import READ_ROLES, requires
 from api.blueprint import Blueprint
 from api.context import cadence
 from api.plan_schemas import DecisionOut, WindowOut, day, text
-from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
+from api.schemas import PageQuery, QueryInteger, StrictSchema, page_payload, page_schema
 from scheduler.services import proposals
 
 blp = Blueprint("proposals", __name__, url_prefix="/api/v1",
@@ -21,7 +21,7 @@ DecisionPage = page_schema(DecisionOut, "DecisionPage")
 
 
 class ScheduleQuery(StrictSchema):
-    count = fields.Integer(load_default=6, validate=validate.Range(min=1, max=52))
+    count = QueryInteger(load_default=6, validate=validate.Range(min=1, max=52))
 
 
 class SeriesItem(Schema):

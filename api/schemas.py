@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +64,50 @@ class StrictSchema(InputSchema):
         unknown = RAISE
 
 
+# RFC 3339 section 5.6 date-time: "T" between date and time, seconds, an optional fraction,
+# "Z" or a +hh:mm / -hh:mm offset. datetime.fromisoformat alone also takes ISO 8601 forms
+# RFC 3339 does not (20261202T050000Z, week dates, a space, +00:00:01 offsets).
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,32})?(?:[Zz]|[+-]\d{2}:\d{2})")
+FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+class Rfc3339DateTime(fields.AwareDateTime):
+    """An RFC 3339 date-time with an offset; anything else is 422."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not RFC3339.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        # fromisoformat (Python 3.11) wants an upper-case T and takes "Z" only upper-case.
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+class FullDate(fields.Date):
+    """An RFC 3339 full-date, YYYY-MM-DD (not 20261202 nor a week date)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not FULL_DATE.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: not a string nor a float (marshmallow refuses booleans already)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+
+class QueryInteger(fields.Integer):
+    """A query-string integer: ASCII digits only (int() would also take "+5", "5_0", "٥")."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not ASCII_DIGITS.fullmatch(value):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details (application/problem+json)."""
 
@@ -75,10 +120,13 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Validation failures: field -> messages"},
     )
+    created_id = fields.String(metadata={
+        "description": "Replay of a request whose response carried a secret: the id it "
+        "created (revoke it and create another if the secret was lost)"})
 
 
 class PageQuery(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
 
 

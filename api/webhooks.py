@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api import auth
+from api import auth, idempotency
 from api.auth import requires
 from api.blueprint import Blueprint
 from api.context import cadence
@@ -82,6 +82,7 @@ class Webhooks(MethodView):
         wiring = cadence()
         created = service.create_webhook(wiring.uow(), **data, actor=auth.actor(),
                                          now=wiring.now(), scope=auth.scope())
+        idempotency.carries_secret(created.webhook.id)
         body = {**asdict(created.webhook), "secret": created.secret}
         return body, 201, {"Location": f"{blp.url_prefix}/{created.webhook.id}",
                            "Cache-Control": "no-store"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 
 class CadenceError(Exception):
@@ -45,9 +45,12 @@ class ValidationFailed(CadenceError):
 class PreconditionFailed(CadenceError):
     """The caller's expected version is stale."""
 
-    def __init__(self, kind: str, object_id: str, expected: int, actual: int) -> None:
+    def __init__(self, kind: str, object_id: str, expected: int | Collection[int],
+                 actual: int) -> None:
+        named = (str(expected) if isinstance(expected, int)
+                 else " or ".join(str(v) for v in sorted(expected)))
         super().__init__(
-            f"{kind} {object_id!r} is at version {actual}, not {expected}; fetch it again"
+            f"{kind} {object_id!r} is at version {actual}, not {named}; fetch it again"
         )
         self.kind = kind
         self.object_id = object_id

@@ -29,6 +29,8 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # to the minute
     clinics: Mapped[list[Clinic]] = relationship(secondary=api_key_clinics, lazy="selectin")
 
     __table_args__ = (Index("ix_api_keys_created_at_id", "created_at", "id"),)

@@ -1,4 +1,8 @@
-"""API key services: issue (secret shown once), authenticate, list and revoke."""
+"""API key services: issue (secret shown once), authenticate, list and revoke.
+
+A key may expire (`expires_at`); authentication records `last_used_at`, at most once a
+minute per key (see `needs_touch`), so the hot path reads and does not write.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, or_, select, update
 
 from scheduler.db import UnitOfWork, read_outside_transaction
 from scheduler.errors import NotFound, ValidationFailed
@@ -21,6 +25,7 @@ from scheduler.services import audit
 from scheduler.services.common import Actor, Page, paginate
 
 KEY_PREFIX = "ims"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Role(StrEnum):
@@ -39,6 +44,8 @@ class ApiKeyView:
     clinic_ids: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
 
     @property
     def all_clinics(self) -> bool:
@@ -61,13 +68,15 @@ def _view(row: ApiKey) -> ApiKeyView:
     return ApiKeyView(
         id=row.id, name=row.name, role=Role(row.role), prefix=row.prefix,
         clinic_ids=tuple(sorted(c.id for c in row.clinics)),
-        created_at=row.created_at, revoked_at=row.revoked_at,
+        created_at=row.created_at, revoked_at=row.revoked_at, expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
     )
 
 
 def _snapshot(view: ApiKeyView) -> dict[str, object]:
     return {"id": view.id, "name": view.name, "role": str(view.role),
             "clinic_ids": list(view.clinic_ids),
+            "expires_at": view.expires_at.isoformat() if view.expires_at else None,
             "revoked_at": view.revoked_at.isoformat() if view.revoked_at else None}
 
 
@@ -77,12 +86,16 @@ def create_api_key(
     name: str,
     role: str,
     clinic_ids: Iterable[str] = (),
+    expires_at: datetime | None = None,
     actor: Actor,
     now: datetime,
 ) -> IssuedKey:
-    """Issue a key; admin keys see every clinic, others need at least one existing clinic."""
+    """Issue a key; admin keys see every clinic, others need at least one existing clinic.
+    `expires_at` (optional, in the future): from then on the key is refused (401)."""
     wanted = sorted(set(clinic_ids))
     errors: dict[str, list[str]] = {}
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+        errors["expires_at"] = ["Must be a time in the future, with an offset."]
     if not name.strip():
         errors["name"] = ["Must not be blank."]
     if role not in {r.value for r in Role}:
@@ -101,7 +114,8 @@ def create_api_key(
         prefix = secrets.token_hex(6)
         secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
         row = ApiKey(id=new_id("key"), name=name.strip(), role=role, prefix=prefix,
-                     key_hash=_hash(secret), created_at=now, revoked_at=None, clinics=clinics)
+                     key_hash=_hash(secret), created_at=now, revoked_at=None,
+                     expires_at=expires_at, last_used_at=None, clinics=clinics)
         uow.session.add(row)
         uow.flush()
         view = _view(row)
@@ -114,13 +128,16 @@ def create_api_key(
 # Built once: it runs before every /api/v1 request (statement construction costs more than
 # the query itself).
 _BY_PREFIX = (select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash,
-                     ApiKey.created_at, ApiKey.revoked_at, api_key_clinics.c.clinic_id)
+                     ApiKey.created_at, ApiKey.revoked_at, ApiKey.expires_at,
+                     ApiKey.last_used_at, api_key_clinics.c.clinic_id)
               .outerjoin(api_key_clinics, api_key_clinics.c.api_key_id == ApiKey.id)
               .where(ApiKey.prefix == bindparam("prefix")))
 
 
-def authenticate(source: UnitOfWork | Connection, presented: str) -> ApiKeyView | None:
-    """The live key matching `presented`, or None (unknown, malformed or revoked).
+def authenticate(source: UnitOfWork | Connection, presented: str,
+                 now: datetime | None = None) -> ApiKeyView | None:
+    """The live key matching `presented`, or None (unknown, malformed, revoked, or expired
+    at `now`; without `now` expiry is not checked).
 
     Runs before every /api/v1 request: one column query. Given a Connection (the API's
     per-request one, which the view then uses) it leaves no transaction open: the request's
@@ -139,12 +156,34 @@ def authenticate(source: UnitOfWork | Connection, presented: str) -> ApiKeyView 
             rows = source.session.connection().execute(_BY_PREFIX, {"prefix": parts[1]}).all()
     if not rows or rows[0].revoked_at is not None:
         return None
+    if now is not None and rows[0].expires_at is not None and rows[0].expires_at <= now:
+        return None
     if not hmac.compare_digest(rows[0].key_hash, _hash(presented)):
         return None
     first = rows[0]
     return ApiKeyView(id=first.id, name=first.name, role=Role(first.role), prefix=first.prefix,
                       clinic_ids=tuple(sorted(r.clinic_id for r in rows if r.clinic_id)),
-                      created_at=first.created_at, revoked_at=first.revoked_at)
+                      created_at=first.created_at, revoked_at=first.revoked_at,
+                      expires_at=first.expires_at, last_used_at=first.last_used_at)
+
+
+def needs_touch(key: ApiKeyView, now: datetime) -> bool:
+    """Whether `key`'s last_used_at is a minute or more behind `now` (or never set)."""
+    return key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+
+
+_TOUCH = (update(ApiKey)
+          .where(ApiKey.id == bindparam("key_id"),
+                 or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= bindparam("stale")))
+          .values(last_used_at=bindparam("now")))
+
+
+def record_use(uow: UnitOfWork, key_id: str, now: datetime) -> None:
+    """Set last_used_at to `now` unless another worker did within the last minute."""
+    with uow:
+        uow.session.connection().execute(
+            _TOUCH, {"key_id": key_id, "now": now, "stale": now - LAST_USED_RESOLUTION})
+        uow.commit()
 
 
 def list_api_keys(

@@ -23,7 +23,15 @@ from scheduler.errors import NotFound, PreconditionFailed, ValidationFailed
 from scheduler.ids import new_id
 from scheduler.models import Clinic, Ruleset
 from scheduler.services import audit, rulesets
-from scheduler.services.common import Actor, Page, Scope, in_scope, paginate
+from scheduler.services.common import (
+    Actor,
+    Expected,
+    Page,
+    Scope,
+    in_scope,
+    paginate,
+    version_matches,
+)
 
 DEFAULT_RULESET = "ims-default@1"
 BUILTIN_RULESETS = frozenset(rulesets.BUILTIN)  # ims-default@1, from the rules package
@@ -163,7 +171,7 @@ def update_clinic(
     uow: UnitOfWork,
     clinic_id: str,
     *,
-    expected_version: int | None,
+    expected_version: Expected,
     changes: Mapping[str, Any],
     actor: Actor,
     now: datetime,
@@ -175,7 +183,7 @@ def update_clinic(
         raise ValidationFailed({field: ["Unknown field."] for field in sorted(unknown)})
     with uow:
         row = _load(uow, clinic_id, scope)
-        if expected_version is not None and row.version != expected_version:
+        if not version_matches(expected_version, row.version):
             raise PreconditionFailed("clinic", clinic_id, expected_version, row.version)
         before = _view(row)
         values = {field: getattr(before, field) for field in EDITABLE} | dict(changes)

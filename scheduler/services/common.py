@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -29,6 +29,17 @@ class Actor:
 
     key_id: str | None
     name: str | None = None
+
+
+# If-Match: the version(s) a write may apply to; None means any version (`*`).
+Expected = int | Collection[int] | None
+
+
+def version_matches(expected: Expected, actual: int) -> bool:
+    """Whether a write expecting `expected` may apply to a row at version `actual`."""
+    if expected is None:
+        return True
+    return actual == expected if isinstance(expected, int) else actual in expected
 
 
 def in_scope(scope: Scope, clinic_id: str | None) -> bool:

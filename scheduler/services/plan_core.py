@@ -21,7 +21,7 @@ from scheduler.calendar import ClinicCalendar
 from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, PreconditionFailed, ValidationFailed
 from scheduler.services import audit
-from scheduler.services.common import Actor, Page, Scope, paginate
+from scheduler.services.common import Actor, Expected, Page, Scope, paginate, version_matches
 from scheduler.services.rulesets import resolve
 from scheduler.store import plans as store
 from scheduler.store.plans import PlanRecord
@@ -65,8 +65,8 @@ def page_of_plan(uow: UnitOfWork, plan_id: str, model: Any, *, scope: Scope, lim
         return paginate(uow.session, query, model, limit=limit, cursor=cursor, convert=convert)
 
 
-def check_version(loaded: Loaded, expected: int | None) -> None:
-    if expected is not None and expected != loaded.row.version:
+def check_version(loaded: Loaded, expected: Expected) -> None:
+    if not version_matches(expected, loaded.row.version):
         raise PreconditionFailed("plan", loaded.row.id, expected, loaded.row.version)
 
 

@@ -15,7 +15,7 @@ from scheduler.errors import Conflict, ValidationFailed
 from scheduler.ids import new_id
 from scheduler.models import Clinic, Patient
 from scheduler.services import audit
-from scheduler.services.common import Actor, Page, Scope, check_limit, encode_cursor
+from scheduler.services.common import Actor, Expected, Page, Scope, check_limit, encode_cursor
 from scheduler.services.plan_core import Loaded, apply, check_version, engine_call, load
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.rulesets import resolve
@@ -136,9 +136,9 @@ ACTION_EVENTS = {
 }
 
 
-def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_version: int | None,
+def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_version: Expected,
         actor: Actor, now: datetime, scope: Scope = None) -> tuple[PlanView, dict[str, Any]]:
-    """A physiotherapist's action on a plan at `expected_version` (None: any version)."""
+    """A physiotherapist's action on a plan at (one of) `expected_version` (None: any)."""
     data = dict(action)
     name = data.pop("action")
     by = actor.name or actor.key_id

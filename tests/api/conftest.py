@@ -77,7 +77,7 @@ def _assert_problem(response: Any, status: int) -> dict[str, Any]:
     body = response.get_json(force=True)
     assert body["status"] == status
     assert {"type", "title", "detail"} <= body.keys()
-    assert set(body) <= {"type", "title", "status", "detail", "errors"}
+    assert set(body) <= {"type", "title", "status", "detail", "errors", "created_id"}
     return body
 
 
