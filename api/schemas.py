@@ -75,6 +75,8 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Validation failures: field -> messages"},
     )
+    instance = fields.String(metadata={
+        "description": "urn:request:<X-Request-Id>: the request, as named in the logs"})
 
 
 class PageQuery(StrictSchema):

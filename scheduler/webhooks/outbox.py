@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 import rules
 from scheduler.ids import new_id
 from scheduler.plan_models import Plan
+from scheduler.tracing import current_request_id
 from scheduler.webhook_models import OutboxEvent, Webhook, WebhookDelivery
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
@@ -53,13 +54,15 @@ def emit_many(session: Session, events: list[tuple[str, str | None, str, dict[st
     last: dict[str | None, int] = dict(connection.execute(
         _LAST_SEQ, {"plan_ids": list(plan_ids)}).all()) if plan_ids else {}
     rows, deliveries = [], []
+    request_id = current_request_id()
     for clinic_id, plan_id, type_, data in events:
         seq = last.get(plan_id, -1) + 1 if plan_id is not None else 0
         if plan_id is not None:
             last[plan_id] = seq
         event_id = new_id("msg")
         rows.append({"id": event_id, "clinic_id": clinic_id, "plan_id": plan_id, "seq": seq,
-                     "type": type_, "payload": data, "created_at": now})
+                     "type": type_, "payload": data, "created_at": now,
+                     "request_id": request_id})
         deliveries += [{"id": new_id("dlv"), "event_id": event_id, "webhook_id": hook_id,
                         "plan_id": plan_id, "seq": seq, "status": "pending", "attempts": 0,
                         "next_attempt_at": now, "created_at": now}
