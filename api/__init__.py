@@ -17,6 +17,8 @@ from api import (
     context,
     health,
     idempotency,
+    metrics,
+    observability,
     patients,
     plan_items,
     plans,
@@ -43,6 +45,7 @@ def create_app(
     app.logger.setLevel(settings.log_level)
 
     context.init_app(app, settings, clock)
+    observability.init_app(app, settings)  # first hooks: request id, access line, metrics
     api = CadenceApi(app)
     app.before_request(problems.reject_nul_paths)  # first: before any database lookup
     auth.init_app(app)  # before idempotency: the client is the authenticated key
@@ -51,5 +54,6 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     cli.init_app(app)
     return app

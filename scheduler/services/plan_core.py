@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 import rules
+from scheduler import metrics
 from scheduler.calendar import ClinicCalendar
 from scheduler.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from scheduler.ids import new_id
@@ -219,6 +220,7 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
                  plan_id=row.id, before=before.to_dict(),
                  after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules)})
     outbox.emit_plan_changes(session, row, before, after, now=now, decision_id=ids[event_id])
+    metrics.count_decisions(session, [decision])
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}
 
 
