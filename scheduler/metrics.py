@@ -17,6 +17,8 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from scheduler.log_setup import get_logger
+
 DECISIONS = Counter("cadence_decisions", "Rules-engine decisions stored, by trigger", ["trigger"])
 RULES_FIRED = Counter("cadence_rules_fired", "Rule ids named by stored decisions", ["rule"])
 IDEMPOTENCY = Counter("cadence_idempotency", "Idempotency-Key outcomes other than a first use: "
@@ -33,6 +35,7 @@ NIGHTLY_DONE = Gauge("cadence_nightly_last_completion_timestamp_seconds",
                      "When the clinic's last nightly pass completed (Unix time)", ["clinic_id"])
 
 _PENDING = "cadence_metrics_decisions"
+log = get_logger("cadence.scheduler")
 
 
 def count_decisions(session: Session, decisions: Iterable[Any]) -> None:
@@ -100,3 +103,22 @@ def serve(state: SchedulerState, host: str, port: int) -> Any:
     _served.append(collector)
     server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
     return server
+
+
+def start_server(state: SchedulerState, host: str, port: int) -> Any:
+    """`serve` when `port` is set (SCHEDULER_METRICS_PORT; 0: none); None when not serving."""
+    if not port:
+        return None
+    try:
+        server = serve(state, host, port)
+    except OSError as exc:  # e.g. a standby on the leader's host: it runs on, unscraped
+        log.warning("metrics port unavailable", host=host, port=port, error=type(exc).__name__)
+        return None
+    log.info("serving metrics", host=host, port=port)
+    return server
+
+
+def stop_server(server: Any) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()

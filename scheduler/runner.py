@@ -46,7 +46,8 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     state = metrics.SchedulerState(instance_id)
     tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started,
                                   state=state))
-    server = _serve_metrics(settings, state)
+    server = metrics.start_server(state, settings.scheduler_metrics_host,
+                                  settings.scheduler_metrics_port)
     lock = leadership_for(engine)
     log.info("standby, waiting for leadership", instance=instance_id)
     last_beat = float("-inf")
@@ -57,7 +58,7 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
             state.beat()
             last_beat = time.monotonic()
         if stop.wait(poll_seconds):
-            _stop_metrics(server)
+            metrics.stop_server(server)
             return 0
     state.leader = True
     log.info("leader", instance=instance_id)
@@ -75,29 +76,7 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
         scheduler.shutdown(wait=True)
         lock.release()
         engine.dispose()
-        _stop_metrics(server)
-
-
-def _serve_metrics(settings: Settings, state: metrics.SchedulerState):  # type: ignore[no-untyped-def]
-    """This process's own /metrics on SCHEDULER_METRICS_HOST:PORT (0: none)."""
-    if not settings.scheduler_metrics_port:
-        return None
-    try:
-        server = metrics.serve(state, settings.scheduler_metrics_host,
-                               settings.scheduler_metrics_port)
-    except OSError as exc:  # e.g. a standby on the same host: it runs on, unscraped
-        log.warning("metrics port unavailable", port=settings.scheduler_metrics_port,
-                    error=type(exc).__name__)
-        return None
-    log.info("serving metrics", host=settings.scheduler_metrics_host,
-             port=settings.scheduler_metrics_port)
-    return server
-
-
-def _stop_metrics(server) -> None:  # type: ignore[no-untyped-def]
-    if server is not None:
-        server.shutdown()
-        server.server_close()
+        metrics.stop_server(server)
 
 
 def main() -> int:

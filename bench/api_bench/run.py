@@ -35,9 +35,9 @@ Prints a table, then exactly one JSON line:
    "postgresql": {...} | null}
 observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
 (0.03 = 3 % slower with logging and metrics on). Ratios against the bare app use the "on" runs.
-Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05. The process exits 0 even
-when a target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw
-errors or non-2xx responses (the numbers would not mean anything).
+Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05. The
+process exits 0 even when a target is missed (the JSON says so in "targets_met"); it exits 1
+when a wrk run saw errors or non-2xx responses (the numbers would not mean anything).
 
 Gunicorn process groups, wrk and the PostgreSQL cluster are stopped on exit, error, Ctrl-C and
 SIGTERM.
