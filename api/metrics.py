@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -37,6 +37,7 @@ def _authorize() -> None:
     if key is None:
         raise ApiProblem(401, "The API key is unknown or revoked.", slug="unauthorized",
                          headers={"WWW-Authenticate": "Bearer"})
+    g.api_key = key  # the access line names it
     if key.role not in READERS:
         raise ApiProblem(403, "Only monitoring and admin keys may read metrics.",
                          slug="forbidden")
