@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from prometheus_client import Counter, Histogram
 
 from config import Settings
@@ -29,7 +30,7 @@ HTTP_REQUESTS = Counter("cadence_http_requests", "HTTP requests by route templat
 HTTP_LATENCY = Histogram("cadence_http_request_duration_seconds", "HTTP request latency by "
                          "route template", ["route"],
                          buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-log = log_setup.get_logger("cadence.access")
+log = log_setup.FastLogger("cadence.access")
 
 
 def request_id() -> str | None:
@@ -40,9 +41,10 @@ def request_id() -> str | None:
 def _start() -> None:
     sent = request.headers.get(HEADER)
     rid = sent if sent is not None and _VALID_ID.match(sent) else uuid.uuid4().hex
-    g.request_id = rid
-    g.obs_started = time.perf_counter()
-    g.obs_token = tracing.set_request_id(rid)
+    here = g._get_current_object()  # one proxy lookup, not one per attribute (hot path)
+    here.request_id = rid
+    here.obs_started = time.perf_counter()
+    here.obs_token = tracing.set_request_id(rid)
     log_setup.bind_request(request_id=rid)
 
 
@@ -50,10 +52,10 @@ def _ours(value: object) -> str | None:
     return value if isinstance(value, str) and _OUR_ID.match(value) else None
 
 
-def _known_ids() -> dict[str, str | None]:
-    args = request.view_args or {}
-    key = g.get("api_key")
-    clinic = _ours(args.get("clinic_id")) or _ours(request.args.get("clinic_id"))
+def _known_ids(req: Request, here: Any) -> dict[str, str | None]:
+    args = req.view_args or {}
+    key = here.get("api_key")
+    clinic = _ours(args.get("clinic_id")) or _ours(req.args.get("clinic_id"))
     if clinic is None and key is not None and len(key.clinic_ids) == 1:
         clinic = key.clinic_ids[0]
     return {"key_id": key.id if key is not None else None, "clinic_id": clinic,
@@ -64,22 +66,24 @@ def _finisher(settings: Settings):  # type: ignore[no-untyped-def]
     access, counted = settings.access_log, settings.metrics_enabled
 
     def finish(response: Response) -> Response:
-        rid = g.get("request_id")
+        here = g._get_current_object()
+        rid = here.get("request_id")
         if rid is None:  # pragma: no cover - _start runs first on every request
             return response
         response.headers[HEADER] = rid
         if not (access or counted):
             return response
-        elapsed = time.perf_counter() - g.obs_started
-        rule = request.url_rule
+        elapsed = time.perf_counter() - here.obs_started
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule, method = req.url_rule, req.method
         route = rule.rule if rule is not None else UNMATCHED
         status = response.status_code
         if counted:
-            HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
+            HTTP_REQUESTS.labels(route, method, str(status)).inc()
             HTTP_LATENCY.labels(route).observe(elapsed)
         if access:
-            log.info("request", method=request.method, route=route, status=status,
-                     duration_ms=round(elapsed * 1000, 2), **_known_ids())
+            log.info("request", method=method, route=route, status=status,
+                     duration_ms=round(elapsed * 1000, 2), **_known_ids(req, here))
         return response
 
     return finish

@@ -86,3 +86,23 @@ def test_configuring_twice_keeps_one_handler(restore_logging) -> None:
     assert log_setup.configured()
     assert sum(1 for h in logging.getLogger().handlers
                if getattr(h, "_cadence_handler", False)) == 1
+
+
+def test_the_fast_access_logger_writes_the_same_line_as_the_standard_one(restore_logging) -> None:
+    out = io.StringIO()
+    log_setup.configure("INFO", "json", out)
+    log_setup.bind_request(request_id="r-2")
+    fields = {"method": "GET", "route": "/x/<plan_id>", "status": 200}
+    log_setup.FastLogger("cadence.access").info("request", **fields)
+    log_setup.get_logger("cadence.access").info("request", **fields)
+    fast, slow = (json.loads(line) for line in out.getvalue().splitlines())
+    assert fast.keys() == slow.keys() and fast["request_id"] == "r-2"
+    assert {k: v for k, v in fast.items() if k != "timestamp"} == {
+        k: v for k, v in slow.items() if k != "timestamp"}
+
+
+def test_the_fast_logger_respects_the_level(restore_logging) -> None:
+    out = io.StringIO()
+    log_setup.configure("WARNING", "json", out)
+    log_setup.FastLogger("cadence.access").info("request", status=200)
+    assert out.getvalue() == ""
