@@ -45,7 +45,8 @@ def create(name: str, role: str, clinics: tuple[str, ...]) -> None:
         messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
         raise click.ClickException(messages) from None
     key = issued.api_key
-    click.echo(f"created {key.id} role={key.role} clinics={','.join(key.clinic_ids) or 'all'}")
+    scope = ",".join(key.clinic_ids) or ("all" if key.all_clinics else "none")
+    click.echo(f"created {key.id} role={key.role} clinics={scope}")
     click.echo(issued.secret)
 
 
