@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# The workers' shared metric files (emptied when gunicorn starts); the scheduler's own /metrics
+METRICS_DIR ?= $(CURDIR)/instance/prometheus
+SCHEDULER_METRICS_PORT ?= 9464
 
 .PHONY: install test lint run clean
 
@@ -24,12 +27,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The API under gunicorn plus the one scheduler process (leader election: see README).
+# The API under gunicorn plus the one scheduler process (leader election: see README). The
+# access line is the app's (route templates, never query strings); gunicorn's stays off.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/python -m scheduler & sched=$$!; \
+	SCHEDULER_METRICS_PORT=$(SCHEDULER_METRICS_PORT) $(BIN)/python -m scheduler & sched=$$!; \
 	trap 'kill $$sched 2>/dev/null; wait $$sched' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/gunicorn -c deploy/gunicorn.conf.py \
+	  --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov

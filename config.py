@@ -11,6 +11,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'cadence.db'}"
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMATS = frozenset({"auto", "json", "console"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 # "1200/minute", "20 per minute", "10/second;1000/day": the limits library's notation.
@@ -75,6 +76,15 @@ class Settings:
     auth_failure_limit: str = "20/minute"  # failed authentications per client address
     rate_limit_storage_uri: str = "memory://"  # per worker; redis://... shares the counts
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
+    log_format: str = "auto"  # auto: console on a terminal, JSON otherwise
+    access_log: bool = True  # the app's one line per request (gunicorn's is never used)
+    metrics_enabled: bool = True  # request/decision metrics and GET /metrics
+    # PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself too): workers' shared files
+    prometheus_multiproc_dir: str | None = None
+    metrics_cache_seconds: int = 15  # database-derived gauges (plans, outbox) are cached
+    scheduler_metrics_port: int = 0  # 0: the scheduler serves no metrics
+    scheduler_metrics_host: str = "127.0.0.1"
+    backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -89,6 +99,11 @@ class Settings:
                                 f"{self.rate_limit_storage_uri.split(':', 1)[0]!r}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL: one of {sorted(LOG_LEVELS)}, got {self.log_level!r}")
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"LOG_FORMAT: one of {sorted(LOG_FORMATS)}, got {self.log_format!r}")
+        if not self.scheduler_metrics_host:
+            raise SettingsError("SCHEDULER_METRICS_HOST: must not be empty")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,4 +127,16 @@ class Settings:
                                      env.get("AUTH_FAILURE_LIMIT", "20/minute")),
             rate_limit_storage_uri=env.get("RATE_LIMIT_STORAGE_URI", "").strip() or "memory://",
             trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), 0, 5),
+            log_format=env.get("LOG_FORMAT", "auto").strip().lower() or "auto",
+            access_log=_bool("ACCESS_LOG", env.get("ACCESS_LOG", "true")),
+            metrics_enabled=_bool("METRICS_ENABLED", env.get("METRICS_ENABLED", "true")),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or None,
+            metrics_cache_seconds=_int(
+                "METRICS_CACHE_SECONDS", env.get("METRICS_CACHE_SECONDS", "15"), 0, 3600),
+            scheduler_metrics_port=_int(
+                "SCHEDULER_METRICS_PORT", env.get("SCHEDULER_METRICS_PORT", "0"), 0, 65535),
+            scheduler_metrics_host=env.get("SCHEDULER_METRICS_HOST", "127.0.0.1").strip(),
+            backlog_threshold_seconds=_int(
+                "READYZ_BACKLOG_SECONDS", env.get("READYZ_BACKLOG_SECONDS", "600"), 1,
+                7 * 24 * 3600),
         )

@@ -19,6 +19,8 @@ from api import (
     context,
     health,
     idempotency,
+    metrics,
+    observability,
     patients,
     plan_items,
     plans,
@@ -48,6 +50,7 @@ def create_app(
     app.logger.setLevel(settings.log_level)
 
     context.init_app(app, settings, clock)
+    observability.init_app(app, settings)  # first hooks: request id, access line, metrics
     api = CadenceApi(app)
     # before_request hooks run in this order:
     app.before_request(problems.reject_nul_paths)  # first: before any database lookup
@@ -60,6 +63,7 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     cli.init_app(app)
     security.init_headers(app, settings)  # outermost WSGI middleware
     return app

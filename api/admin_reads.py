@@ -61,6 +61,8 @@ class AuditOut(Schema):
     action = fields.String()
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
+    request_id = fields.String(allow_none=True, metadata={
+        "description": "X-Request-Id of the request that wrote the entry (null: scheduler)"})
 
 
 AuditPage = page_schema(AuditOut, "AuditPage")

@@ -61,9 +61,9 @@ def create(name: str, role: str, clinics: tuple[str, ...], expires_in_days: int 
         messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
         raise click.ClickException(messages) from None
     key = issued.api_key
+    scope = ",".join(key.clinic_ids) or ("all" if key.all_clinics else "none")
     expiry_note = f" expires={_at(key.expires_at)}" if key.expires_at else ""
-    click.echo(f"created {key.id} role={key.role} clinics={','.join(key.clinic_ids) or 'all'}"
-               f"{expiry_note}")
+    click.echo(f"created {key.id} role={key.role} clinics={scope}{expiry_note}")
     click.echo(issued.secret)
 
 

@@ -1,4 +1,4 @@
-"""Probes outside /api/v1: /healthz (process up) and /readyz (database and schema current)."""
+"""Probes outside /api/v1: /healthz (process up) and /readyz (what serving depends on)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from api.context import cadence
 from api.problems import problem
-from scheduler.services import ops
+from scheduler.services.readiness import readiness
 
 bp = Blueprint("health", __name__)
 
@@ -18,15 +18,14 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Database reachable and migrated; scheduler leader beating (stale is never ready,
-    absent only when REQUIRE_SCHEDULER is set)."""
+    """200 {"status": "ok" | "degraded", "checks"}; 503 problem+json with the same checks
+    when the database or migrations fail or the scheduler leader is stale (absent only when
+    REQUIRE_SCHEDULER is set)."""
     wiring = cadence()
-    ready, reason = ops.database_readiness(wiring.engine)
-    if not ready:
-        return problem(503, f"Not ready: {reason}.", slug="not-ready")
-    scheduler = ops.leader_status(wiring.uow(), wiring.now())
-    if scheduler["status"] == "stale" or (
-            scheduler["status"] == "absent" and wiring.settings.require_scheduler):
-        return problem(503, f"Not ready: scheduler {scheduler['status']} (last heartbeat "
-                       f"{scheduler['last_heartbeat']}).", slug="not-ready")
-    return jsonify(status="ok", scheduler=scheduler)
+    report = readiness(wiring.engine, wiring.uow, wiring.now(),
+                       require_scheduler=wiring.settings.require_scheduler,
+                       backlog_threshold_seconds=wiring.settings.backlog_threshold_seconds)
+    if report["status"] == "unavailable":
+        return problem(503, f"Not ready: {report['reason']}.", slug="not-ready",
+                       extensions={"checks": report["checks"]})
+    return jsonify(status=report["status"], reason=report["reason"], checks=report["checks"])

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from scheduler import errors as core
@@ -46,8 +46,9 @@ def problem(
     slug: str | None = None,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
-    """Build a problem+json response."""
+    """Build a problem+json response (`extensions`: extra members, RFC 9457 section 3.2)."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + slug if slug else "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -56,6 +57,11 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if extensions:
+        body.update(extensions)
+    request_id = g.get("request_id") if has_request_context() else None
+    if request_id is not None:  # set by api/observability.py
+        body["instance"] = f"urn:request:{request_id}"
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
 
 

@@ -123,6 +123,8 @@ class ProblemSchema(Schema):
     created_id = fields.String(metadata={
         "description": "Replay of a request whose response carried a secret: the id it "
         "created (revoke it and create another if the secret was lost)"})
+    instance = fields.String(metadata={
+        "description": "urn:request:<X-Request-Id>: the request, as named in the logs"})
 
 
 class PageQuery(StrictSchema):

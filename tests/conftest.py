@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,6 +18,7 @@ from sqlalchemy import Engine, Table, delete, inspect
 
 from api import create_app
 from config import Settings
+from scheduler import log_setup
 from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
 
@@ -126,3 +131,34 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@dataclass
+class CapturedLogs:
+    """Every line the process logged through the app's one root handler, as JSON objects."""
+
+    stream: Any
+
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text().splitlines()]
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line.get("event") == event]
+
+
+@pytest.fixture
+def json_logs() -> Iterator[CapturedLogs]:
+    """The app's logging configured at DEBUG, JSON, into a buffer; restored afterwards."""
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("cadence").level)
+    log_setup.configure("DEBUG", "json", buffer)
+    yield CapturedLogs(buffer)
+    for handler in list(root.handlers):
+        if handler not in saved[1]:
+            root.removeHandler(handler)
+    root.setLevel(saved[0])
+    logging.getLogger("cadence").setLevel(saved[2])

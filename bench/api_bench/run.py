@@ -10,14 +10,18 @@ Run from the repository root (any python: it re-executes itself with .venv/bin/p
 For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluster when
 /usr/lib/postgresql/*/bin exists, else null; default settings, fsync on, port --pg-port):
   1. `flask --app wsgi db upgrade`, an admin key from `flask --app wsgi apikey create`;
-  2. the service under gunicorn (2 sync workers, 127.0.0.1, free port, no access log); through
-     its HTTP API a clinic (America/Vancouver, Mon-Fri, CA-BC), a booking_system key, and
-     `--plans` patients each with a plan with consent;
+  2. the service under gunicorn as deployed (deploy/gunicorn.conf.py: 2 sync workers,
+     127.0.0.1, free port; JSON logs with the app's access line to the log file, multiprocess
+     metrics), and beside it the same service with logging and metrics off (ACCESS_LOG=false,
+     METRICS_ENABLED=false, LOG_LEVEL=WARNING, no PROMETHEUS_MULTIPROC_DIR) on the same
+     database; through its HTTP API a clinic (America/Vancouver, Mon-Fri, CA-BC), a
+     booking_system key, and `--plans` patients each with a plan with consent;
   3. the bare app (bench/api_bench/bare_app.py) on its own database of the same kind (same
      engine factory), `--rows` seeded rows, under gunicorn the same way;
   4. warm-up, then `wrk -t2 -c16 -d<seconds>s --latency` with Lua scripts, interleaved per run:
-     service GET /api/v1/plans/{id}/next-visit, bare GET /rows/{key},
-     service POST /api/v1/plans/{id}/reports, bare POST /rows.
+     service GET /api/v1/plans/{id}/next-visit (on, off), bare GET /rows/{key},
+     service POST /api/v1/plans/{id}/reports (on, off), bare POST /rows; each on/off pair
+     swaps order every other run.
      Each wrk thread walks its own slice of the plans (rows) round-robin, so requests are spread
      over many rows and one plan never has two reports in flight (the reports carry
      recorded_at = now at 1 s resolution; overlapping ones would be "late" reports and refold
@@ -25,11 +29,15 @@ For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluste
 Median of `--runs` runs per endpoint (rate, p50 and p99 each); a ratio is the ratio of the
 median rates (the per-run ratios of back-to-back runs are printed too, as a noise check).
 Prints a table, then exactly one JSON line:
-  {"sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms", ...},
+  {"observability_overhead": <SQLite's>,
+   "sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms",
+              "observability_overhead", "observability_overhead_by_endpoint", ...},
    "postgresql": {...} | null}
-Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms. The process exits 0 even
-when a target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw
-errors or non-2xx responses (the numbers would not mean anything).
+observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
+(0.03 = 3 % slower with logging and metrics on). Ratios against the bare app use the "on" runs.
+Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05. The
+process exits 0 even when a target is missed (the JSON says so in "targets_met"); it exits 1
+when a wrk run saw errors or non-2xx responses (the numbers would not mean anything).
 
 Gunicorn process groups, wrk and the PostgreSQL cluster are stopped on exit, error, Ctrl-C and
 SIGTERM.
@@ -62,14 +70,21 @@ from bench.pgcluster import PostgresCluster, find_pg_bin, free_port  # noqa: E40
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
-TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0}
-ENDPOINTS = ("next_visit", "bare_get", "report", "bare_post")
+TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0,
+           "observability_overhead": 0.05}
+ENDPOINTS = ("next_visit", "next_visit_off", "bare_get", "report", "report_off", "bare_post")
 LABELS = {
     "next_visit": "service GET  /plans/{id}/next-visit",
+    "next_visit_off": "  same, logging and metrics off",
     "bare_get": "bare    GET  /rows/{key}",
     "report": "service POST /plans/{id}/reports",
+    "report_off": "  same, logging and metrics off",
     "bare_post": "bare    POST /rows",
 }
+# The service as deployed (deploy/gunicorn.conf.py: JSON logs, the app's access line to the
+# log file, multiprocess metrics) and the same service with the access line, the HTTP metrics
+# and GET /metrics off (LOG_LEVEL=WARNING), on one database; "_off" endpoints run on the latter.
+OBSERVED_OFF = {"ACCESS_LOG": "false", "METRICS_ENABLED": "false", "LOG_LEVEL": "WARNING"}
 
 
 def _reexec_in_venv() -> None:
@@ -112,13 +127,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) ->
 
 
 def start_gunicorn(children: Children, app: str, env: dict[str, str], workdir: Path,
-                   name: str) -> tuple[subprocess.Popen[bytes], str]:
+                   name: str, config: list[str] = ()) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     errlog = workdir / f"gunicorn-{name}.log"
     proc = children.start(
-        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        [str(VENV_BIN / "gunicorn"), *config, "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--worker-class", "sync", "--error-logfile", str(errlog), "--log-level", "warning",
-         app],  # no --access-logfile: the access log is off
+         app],  # no --access-logfile: gunicorn's access log is off (the app writes its own)
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -170,9 +185,19 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     admin = run_cli([flask, "--app", "wsgi", "apikey", "create", "--name", "bench-admin",
                      "--role", "admin"], env).strip().splitlines()[-1]
 
-    service, service_base = start_gunicorn(children, "wsgi:app", env, workdir, f"{kind}-service")
+    conf = ["-c", str(REPO / "deploy" / "gunicorn.conf.py")]
+    metrics_dir = workdir / f"prometheus-{kind}"
+    on_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "LOG_FORMAT": "json",
+              "LOG_LEVEL": "INFO"}
+    service, service_base = start_gunicorn(children, "wsgi:app", on_env, workdir,
+                                           f"{kind}-service", conf)
     wait_http(service_base + "/healthz", service)
-    log(f"{kind}: service on {service_base}; creating clinic, key, {args.plans} plans")
+    off_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    quiet, quiet_base = start_gunicorn(children, "wsgi:app", {**off_env, **OBSERVED_OFF},
+                                       workdir, f"{kind}-service-off", conf)
+    wait_http(quiet_base + "/healthz", quiet)
+    log(f"{kind}: service on {service_base} (and {quiet_base} with logging and metrics off);"
+        f" creating clinic, key, {args.plans} plans")
     token, plan_ids = setup_service(service_base, admin, args.plans)
 
     log(f"{kind}: bare app: {args.rows} rows")
@@ -186,8 +211,11 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     for endpoint in ENDPOINTS:
         script = workdir / f"{kind}-{endpoint}.lua"
         bare_side = endpoint.startswith("bare")
-        write_lua(script, endpoint, row_ids if bare_side else plan_ids, token, args.threads)
-        targets[endpoint] = Target(bare_base if bare_side else service_base, script)
+        write_lua(script, endpoint.removesuffix("_off"), row_ids if bare_side else plan_ids,
+                  token, args.threads)
+        base = bare_base if bare_side else quiet_base if endpoint.endswith("_off") \
+            else service_base
+        targets[endpoint] = Target(base, script)
 
     log(f"{kind}: warm-up {args.warmup:g} s per endpoint")
     for endpoint in ENDPOINTS:
@@ -197,7 +225,11 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
 
     results: dict[str, list[WrkResult]] = {e: [] for e in ENDPOINTS}
     for n in range(1, args.runs + 1):
-        for endpoint in ENDPOINTS:
+        order = list(ENDPOINTS)
+        if n % 2 == 0:  # on/off pairs swap places every other run (drift hits both alike)
+            order = [e for pair in zip(order[1::3], order[0::3], order[2::3], strict=True)
+                     for e in pair]
+        for endpoint in order:
             result = run_wrk(children, targets[endpoint].base, targets[endpoint].script,
                              args.seconds, args.threads, args.connections)
             check(kind, endpoint, result)
@@ -207,6 +239,7 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
             log(f"{kind} run {n}/{args.runs} {endpoint:<10} {result.rps:8.1f} req/s "
                 f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
     children.stop(service)
+    children.stop(quiet)
     children.stop(bare)
     return summarise(results)
 
@@ -238,7 +271,18 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
                              "report_ratio": ("report", "bare_post")}.items():
         out[f"{key}_per_run"] = [round(a.rps / b.rps, 3)
                                  for a, b in zip(results[svc], results[bare], strict=True)]
+    # logging and metrics on vs off: the relative slowdown, per endpoint and the larger one
+    slowdown = {e: round(1 - med[e]["rps"] / med[f"{e}_off"]["rps"], 3)
+                for e in ("next_visit", "report")}
+    out["observability_overhead"] = max(slowdown.values())
+    out["observability_overhead_by_endpoint"] = slowdown
+    out["observability_overhead_per_run"] = {
+        e: [round(1 - a.rps / b.rps, 3) for a, b in zip(results[e], results[f"{e}_off"],
+                                                         strict=True)]
+        for e in ("next_visit", "report")}
     out["targets_met"] = {
+        "observability_overhead": out["observability_overhead"]
+        <= TARGETS["observability_overhead"],
         "next_visit_ratio": out["next_visit_ratio"] >= TARGETS["next_visit_ratio"],
         "report_ratio": out["report_ratio"] >= TARGETS["report_ratio"],
         "next_visit_p99_ms": out["next_visit_p99_ms"] <= TARGETS["p99_ms"],
@@ -282,6 +326,9 @@ def print_table(report: dict[str, dict[str, Any] | None], args: argparse.Namespa
         print(f"  p99 next-visit {res['next_visit_p99_ms']:.2f} ms, reports "
               f"{res['report_p99_ms']:.2f} ms  (target <= {TARGETS['p99_ms']:g} ms)  "
               f"{mark(met['next_visit_p99_ms'])} / {mark(met['report_p99_ms'])}")
+        print(f"  logging + metrics overhead = {res['observability_overhead']:.3f}  (target <= "
+              f"{TARGETS['observability_overhead']})  {mark(met['observability_overhead'])}   "
+              f"by endpoint: {res['observability_overhead_by_endpoint']}")
     print()
 
 
@@ -352,7 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     if status:
         return status
     print_table(report, args)
-    print(json.dumps(report, separators=(", ", ": ")))
+    sqlite = report["sqlite"]
+    line = {"observability_overhead": sqlite["observability_overhead"] if sqlite else None,
+            **report}
+    print(json.dumps(line, separators=(", ", ": ")))
     return 0
 
 

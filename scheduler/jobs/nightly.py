@@ -6,7 +6,7 @@ where it stopped and no plan is processed twice."""
 
 from __future__ import annotations
 
-import logging
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,9 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import rules
+from scheduler import metrics
 from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
 from scheduler.jobs.followups import NOTIFY, followup_data
+from scheduler.log_setup import get_logger
 from scheduler.models import Clinic, ClinicNightly
 from scheduler.services.common import Actor
 from scheduler.services.plan_core import apply, load
@@ -28,7 +30,7 @@ from scheduler.store import window_sql
 from scheduler.store.plans import WindowColumns
 from scheduler.webhooks.outbox import emit_many
 
-log = logging.getLogger("cadence.scheduler")
+log = get_logger("cadence.scheduler")
 NIGHTLY_AT = time(3, 30)
 SYSTEM = Actor(key_id=None, name="scheduler")
 
@@ -70,18 +72,23 @@ def run_clinic(uow_factory: Callable[[], UnitOfWork], clinic_id: str, today: dat
                now: datetime, *, batch: int = 500, stats: NightlyStats | None = None) -> int:
     """Process the clinic's open plans not yet stamped for `today`, batch by batch."""
     stats = stats or NightlyStats()
-    processed = 0
+    processed, batches, started = 0, 0, clock.perf_counter()
     while True:
         uow = uow_factory()
         with uow:
             count = _batch(uow, clinic_id, today, now, batch, stats)
             processed += count
+            batches += 1
+            log.debug("nightly batch", clinic_id=clinic_id, batch=batches, plans=count)
             if count < batch:  # the last batch: the pass is recorded with it
                 _record_done(uow.session, clinic_id, today, processed, now)
             uow.commit()
         if count < batch:
             break
-    log.info("nightly pass done: clinic=%s date=%s plans=%d", clinic_id, today, processed)
+    seconds = clock.perf_counter() - started
+    metrics.nightly_pass_done(clinic_id, seconds)
+    log.info("nightly pass done", clinic_id=clinic_id, local_date=today.isoformat(),
+             plans=processed, batches=batches, duration_ms=round(seconds * 1000, 1))
     return processed
 
 

@@ -3,7 +3,6 @@ with a persistent job store. Never started inside the web workers."""
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -16,12 +15,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from config import Settings
+from scheduler import log_setup, metrics
 from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
 from scheduler.jobs import tasks
 from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.leader import leadership_for
 
-log = logging.getLogger("cadence.scheduler")
+log = log_setup.get_logger("cadence.scheduler")
 STANDBY_BEAT_SECONDS = 15
 JOBSTORE_TABLE = "apscheduler_jobs"  # APScheduler's own table, kept out of Alembic
 
@@ -44,40 +44,49 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     sessions = make_session_factory(engine)
     instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
     started = utcnow()
-    tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started))
+    state = metrics.SchedulerState(instance_id)
+    tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started,
+                                  state=state))
+    server = metrics.start_server(state, settings.scheduler_metrics_host,
+                                  settings.scheduler_metrics_port)
     lock = leadership_for(engine)
-    log.info("scheduler %s: standby, waiting for leadership", instance_id)
+    log.info("standby, waiting for leadership", instance=instance_id)
     last_beat = float("-inf")
     while not lock.try_acquire():  # poll often, but write a standby heartbeat only as often
         if time.monotonic() - last_beat >= STANDBY_BEAT_SECONDS:  # as the leader's job does
             beat(UnitOfWork(sessions), instance_id=instance_id, role="standby",
                  started_at=started, now=utcnow())
+            state.beat()
             last_beat = time.monotonic()
         if stop.wait(poll_seconds):
+            metrics.stop_server(server)
             return 0
-    log.info("scheduler %s: leader", instance_id)
+    state.leader = True
+    log.info("leader", instance=instance_id)
     scheduler = build_scheduler(engine)
     scheduler.start()
     tasks.heartbeat_job()
     try:
         while not stop.wait(poll_seconds):
             if not lock.still_held():
-                log.error("scheduler %s: leadership lost; stopping", instance_id)
+                log.error("leadership lost; stopping", instance=instance_id)
                 return 3
         return 0
     finally:
+        state.leader = False
         scheduler.shutdown(wait=True)
         lock.release()
         engine.dispose()
+        metrics.stop_server(server)
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
+    settings = Settings.from_env()
+    log_setup.configure(settings.log_level, settings.log_format)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    return run(Settings.from_env(), stop=stop)
+    return run(settings, stop=stop)
 
 
 

@@ -5,19 +5,23 @@ They reach the database through the runtime the scheduler process configured at 
 
 from __future__ import annotations
 
-import logging
+import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from scheduler import metrics
 from scheduler.db import UnitOfWork
 from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.nightly import run_nightly
 from scheduler.jobs.sweep import run_sweep
+from scheduler.log_setup import bind_request, clear_request, get_logger
 from scheduler.services.idempotency import purge_expired
 from scheduler.webhooks.delivery import deliver_due
 
-log = logging.getLogger("cadence.scheduler")
+log = get_logger("cadence.scheduler")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Runtime:
     instance_id: str
     started_at: datetime
     idempotency_ttl: timedelta = timedelta(hours=24)
+    state: metrics.SchedulerState | None = None  # leader/heartbeat gauges, when served
 
 
 _runtime: Runtime | None = None
@@ -43,34 +48,66 @@ def _rt() -> Runtime:
     return _runtime
 
 
+def job(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Run under the job's name: its lines carry `job`, its time and errors are counted."""
+    def decorator(func: Callable[[], None]) -> Callable[[], None]:
+        @functools.wraps(func)
+        def run() -> None:
+            bind_request(job=name)
+            started = time.perf_counter()
+            try:
+                func()
+            except Exception:
+                metrics.JOB_ERRORS.labels(name).inc()
+                log.error("job failed", exc_info=True)
+                raise
+            finally:
+                metrics.JOB_DURATION.labels(name).observe(time.perf_counter() - started)
+                clear_request()
+        return run
+    return decorator
+
+
+@job("heartbeat")
 def heartbeat_job() -> None:
     rt = _rt()
     beat(rt.uow_factory(), instance_id=rt.instance_id, role="leader",
          started_at=rt.started_at, now=rt.clock())
+    if rt.state is not None:
+        rt.state.beat()
 
 
+@job("nightly")
 def nightly_job() -> None:
     rt = _rt()
     stats = run_nightly(rt.uow_factory, rt.clock())
     if stats.clinics:
-        log.info("nightly: %d clinics, %d plans, %d overrides expired, events %s",
-                 stats.clinics, stats.plans, stats.overrides_expired, stats.events)
+        log.info("nightly run done", clinics=stats.clinics, plans=stats.plans,
+                 overrides_expired=stats.overrides_expired, events=_counts(stats.events))
 
 
+@job("sweep")
 def sweep_job() -> None:
     rt = _rt()
     emitted = run_sweep(rt.uow_factory, rt.clock())
     if emitted:
-        log.info("sweep: events %s", emitted)
+        log.info("sweep done", events=_counts(emitted))
 
 
+@job("webhooks")
 def webhook_job() -> None:
     rt = _rt()
     report = deliver_due(rt.uow_factory, now=rt.clock())
-    if report.succeeded or report.failed or report.retrying:
-        log.info("webhooks: %s", report)
+    if report.attempted:
+        log.info("webhook run done", succeeded=report.succeeded, retrying=report.retrying,
+                 failed=report.failed, lost=report.lost)
 
 
+def _counts(events: Any) -> dict[str, int]:
+    return dict(events) if isinstance(events, dict) else {"events": int(events)}
+
+
+@job("purge")
 def purge_job() -> None:
     rt = _rt()
     purge_expired(rt.uow_factory(), now=rt.clock(), ttl=rt.idempotency_ttl)

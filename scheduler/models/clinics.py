@@ -67,6 +67,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(80))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(128))  # the API request that wrote it
 
 
 class IdempotencyRecord(Base):

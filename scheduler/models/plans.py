@@ -67,6 +67,7 @@ class Plan(Base):
         Index("ix_plans_clinic_target", "clinic_id", "next_target", "id"),
         Index("ix_plans_clinic_nightly", "clinic_id", "nightly_date"),
         Index("ix_plans_patient", "patient_id"),
+        Index("ix_plans_status_phase", "status", "phase"),
         Index("uq_plans_one_open_per_patient", "patient_id", unique=True,
               sqlite_where=OPEN_PLAN, postgresql_where=OPEN_PLAN),
     )

@@ -52,6 +52,7 @@ class OutboxEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(128))  # the API request that caused it
 
     __table_args__ = (
         UniqueConstraint("plan_id", "seq", name="uq_outbox_events_plan_seq"),
@@ -88,6 +89,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "webhook_id", name="uq_webhook_deliveries_event_webhook"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_status_created", "status", "created_at"),
         Index("ix_webhook_deliveries_order", "webhook_id", "plan_id", "seq"),
         Index("ix_webhook_deliveries_claim", "claim_token"),
         Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at", "id"),

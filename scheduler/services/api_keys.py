@@ -33,6 +33,10 @@ class Role(StrEnum):
     BOOKING_SYSTEM = "booking_system"
     PHYSIOTHERAPIST = "physiotherapist"
     FRONT_DESK = "front_desk"
+    MONITORING = "monitoring"  # reads GET /metrics, nothing else; no clinics
+
+
+UNSCOPED = frozenset({Role.ADMIN, Role.MONITORING})  # keys of these roles name no clinics
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,10 @@ def create_api_key(
         errors["name"] = ["Must not be blank."]
     if role not in {r.value for r in Role}:
         errors["role"] = [f"Must be one of: {', '.join(r.value for r in Role)}."]
-    elif role == Role.ADMIN and wanted:
-        errors["clinic_ids"] = ["Admin keys are not scoped to clinics; leave this empty."]
-    elif role != Role.ADMIN and not wanted:
+    elif role in UNSCOPED and wanted:
+        errors["clinic_ids"] = [f"{role.capitalize()} keys are not scoped to clinics; "
+                                "leave this empty."]
+    elif role not in UNSCOPED and not wanted:
         errors["clinic_ids"] = ["At least one clinic is required for this role."]
     with uow:
         clinics = list(uow.session.scalars(select(Clinic).where(Clinic.id.in_(wanted))))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from scheduler.ids import new_id
 from scheduler.models import AuditEntry, table
 from scheduler.services.common import Actor, Page, decode_cursor, encode_cursor
+from scheduler.tracing import current_request_id
 
 # Built once, with parameters passed at execution: `.values(...)` per call would build and
 # cache-key a new statement on every plan write.
@@ -32,7 +33,7 @@ def record(
     session.connection().execute(_INSERT, {
         "id": new_id("aud"), "at": at, "clinic_id": clinic_id, "plan_id": plan_id,
         "actor_key_id": actor.key_id, "actor_name": actor.name, "action": action,
-        "before": before, "after": after})
+        "before": before, "after": after, "request_id": current_request_id()})
 
 
 def list_entries(uow: Any, *, scope: frozenset[str] | None, clinic_id: str | None = None,
@@ -56,5 +57,6 @@ def list_entries(uow: Any, *, scope: frozenset[str] | None, clinic_id: str | Non
         more, rows = len(rows) > limit, rows[:limit]
         items = tuple({"id": r.id, "at": r.at, "clinic_id": r.clinic_id, "plan_id": r.plan_id,
                        "actor": {"key_id": r.actor_key_id, "name": r.actor_name},
-                       "action": r.action, "before": r.before, "after": r.after} for r in rows)
+                       "action": r.action, "before": r.before, "after": r.after,
+                       "request_id": r.request_id} for r in rows)
         return Page(items, encode_cursor(rows[-1].at, rows[-1].id) if more else None)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from scheduler import metrics
 from scheduler.db import UnitOfWork
 from scheduler.errors import IdempotencyInFlight, IdempotencyMismatch
 from scheduler.models import IdempotencyRecord
@@ -48,13 +49,16 @@ def claim(
                 abandoned = row.status == IN_FLIGHT and row.created_at <= now - ABANDONED_AFTER
                 if not (expired or abandoned):
                     if row.fingerprint != fingerprint:
+                        metrics.IDEMPOTENCY.labels("mismatch").inc()
                         raise IdempotencyMismatch(
                             "This Idempotency-Key was used with a different request."
                         )
                     if row.status == IN_FLIGHT:
+                        metrics.IDEMPOTENCY.labels("in_flight").inc()
                         raise IdempotencyInFlight(
                             "A request with this Idempotency-Key is still in progress."
                         )
+                    metrics.IDEMPOTENCY.labels("replay").inc()
                     return StoredResponse(row.response_status or 0, row.response_body or "",
                                           dict(row.response_headers or {}))
                 uow.session.delete(row)
@@ -66,6 +70,7 @@ def claim(
                 return None
             except IntegrityError:
                 continue  # another worker claimed it between our read and insert: re-read
+    metrics.IDEMPOTENCY.labels("in_flight").inc()
     raise IdempotencyInFlight("A request with this Idempotency-Key is still in progress.")
 
 

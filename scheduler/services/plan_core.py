@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
+from scheduler import metrics
 from scheduler.calendar import ClinicCalendar
 from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, PreconditionFailed, ValidationFailed
@@ -108,4 +109,5 @@ def apply(session: Session, loaded: Loaded, event: rules.Event, *, now: datetime
                  after={**after.to_dict(), "event": event.kind, "rules": list(decision.rules),
                         **(detail or {})})
     outbox.emit_plan_changes(session, row, before, after, now=now, decision_id=ids[event_id])
+    metrics.count_decisions(session, [decision])
     return state, {"id": ids[event_id], "event_id": event_id, **decision.to_dict()}

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 import rules
+from scheduler import metrics
 from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
 from scheduler.errors import Conflict, ValidationFailed
@@ -91,6 +92,7 @@ def create_plan(uow: UnitOfWork, *, patient_id: str, condition: str, onset_date:
         audit.record(session, at=now, actor=actor, action="plan.created", clinic_id=clinic.id,
                      plan_id=row.id, after=folded.state.snapshot().to_dict())
         outbox.emit_plan_changes(session, row, None, folded.state.snapshot(), now=now)
+        metrics.count_decisions(session, folded.decisions)
         loaded = Loaded(row, rs, cal, folded.state)
         view = plan_view(loaded, now)
         uow.commit()

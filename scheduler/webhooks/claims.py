@@ -32,6 +32,8 @@ class Claimed:
     url: str
     secret: str
     body: bytes
+    webhook_id: str = ""  # the subscription, for the delivery's log line
+    request_id: str | None = None  # the API request that caused the event
 
 
 def claim(session: Session, *, token: str, now: datetime, batch: int, lease: timedelta,
@@ -66,7 +68,8 @@ def claim(session: Session, *, token: str, now: datetime, batch: int, lease: tim
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.seq, WebhookDelivery.id)
     ).all()
     return [Claimed(id=d.id, attempt=d.attempts, msg_id=event.id, url=url, secret=secret,
-                    body=body_of(event)) for d, url, secret, event in rows]
+                    body=body_of(event), webhook_id=d.webhook_id, request_id=event.request_id)
+            for d, url, secret, event in rows]
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -11,19 +11,20 @@ not sent while event N is pending or in flight; a finally failed N no longer hol
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scheduler import metrics
 from scheduler.db import UnitOfWork
+from scheduler.log_setup import get_logger
 from scheduler.webhooks import claims
 from scheduler.webhooks.signing import signed_headers
 from scheduler.webhooks.transport import Sender, http_send
 
-log = logging.getLogger("cadence.webhooks")
+log = get_logger("cadence.webhooks")
 
 # Waits after failed attempt 1, 2, ...: the last attempt comes 34 h 12 min 30 s after the first.
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (
@@ -116,11 +117,11 @@ def deliver_due(uow_factory: Callable[[], UnitOfWork], *, now: datetime,
                 kept = claims.record(uow.session, item, token=token, now=now, ok=ok,
                                      status_code=code, note=_note(code, error), retry_at=again)
                 uow.commit()
-            if not kept:
-                counts["lost"] += 1
-            else:
-                counts["succeeded" if ok else "retrying" if again else "failed"] += 1
-            if not ok:
-                log.info("webhook delivery %s attempt %d: %s", item.id, item.attempt,
-                         _note(code, error))
+            outcome = ("lost" if not kept else "succeeded" if ok
+                       else "retrying" if again else "failed")
+            counts[outcome] += 1
+            metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
+            log.info("webhook attempt", subscription=item.webhook_id, message_id=item.msg_id,
+                     delivery=item.id, attempt=item.attempt, status=code, outcome=outcome,
+                     request_id=item.request_id, note=None if ok else _note(code, error))
     return RunReport(**counts)

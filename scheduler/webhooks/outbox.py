@@ -14,6 +14,7 @@ import rules
 from scheduler.ids import new_id
 from scheduler.models import OutboxEvent, Webhook, WebhookDelivery, table
 from scheduler.store.plans import PlanRecord
+from scheduler.tracing import current_request_id
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
                "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue",
@@ -57,13 +58,15 @@ def emit_many(session: Session, events: Sequence[tuple[str, str | None, str, dic
         _LAST_SEQ, {"plan_ids": list(plan_ids)}).all()) if plan_ids else {}
     rows: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
+    request_id = current_request_id()
     for clinic_id, plan_id, type_, data in events:
         seq = last.get(plan_id, -1) + 1 if plan_id is not None else 0
         if plan_id is not None:
             last[plan_id] = seq
         event_id = new_id("msg")
         rows.append({"id": event_id, "clinic_id": clinic_id, "plan_id": plan_id, "seq": seq,
-                     "type": type_, "payload": data, "created_at": now})
+                     "type": type_, "payload": data, "created_at": now,
+                     "request_id": request_id})
         deliveries += [{"id": new_id("dlv"), "event_id": event_id, "webhook_id": hook_id,
                         "plan_id": plan_id, "seq": seq, "status": "pending", "attempts": 0,
                         "next_attempt_at": now, "created_at": now}

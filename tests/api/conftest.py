@@ -71,17 +71,22 @@ def other_booking(make_headers: Callable[..., Headers], other_clinic: ClinicView
     return make_headers("booking_system", other_clinic.id)
 
 
-def _assert_problem(response: Any, status: int) -> dict[str, Any]:
+def _assert_problem(response: Any, status: int,
+                    extensions: tuple[str, ...] = ()) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.get_json(force=True)
     assert body["status"] == status
-    assert {"type", "title", "detail"} <= body.keys()
-    assert set(body) <= {"type", "title", "status", "detail", "errors", "created_id"}
+    assert {"type", "title", "detail", "instance"} <= body.keys()
+    assert body["instance"] == f"urn:request:{response.headers['X-Request-Id']}"
+    assert set(body) <= {"type", "title", "status", "detail", "errors", "instance",
+                         "created_id", *extensions}
+    del body["instance"]  # checked; callers compare the rest (two requests' ids differ)
     return body
 
 
 @pytest.fixture
 def problem() -> Callable[[Any, int], dict[str, Any]]:
-    """problem(response, status): asserts an RFC 9457 body with that status and returns it."""
+    """problem(response, status[, extensions]): asserts an RFC 9457 body with that status,
+    whose `instance` names the response's X-Request-Id, and returns it without `instance`."""
     return _assert_problem

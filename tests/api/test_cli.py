@@ -40,3 +40,13 @@ def test_apikey_create_refuses_a_clinic_role_without_a_clinic(runner) -> None:
 def test_apikey_create_refuses_an_unknown_role(runner) -> None:
     result = runner.invoke(args=["apikey", "create", "--name", "x", "--role", "root"])
     assert result.exit_code != 0
+
+
+def test_apikey_create_issues_a_monitoring_key_that_reads_metrics_only(runner, client) -> None:
+    result = runner.invoke(args=["apikey", "create", "--name", "prom", "--role", "monitoring"])
+    assert result.exit_code == 0, result.output
+    first, key = result.output.strip().splitlines()[-2:]
+    assert first.endswith("role=monitoring clinics=none")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/metrics", headers=headers).status_code == 200
+    assert client.get("/api/v1/clinics", headers=headers).status_code == 403

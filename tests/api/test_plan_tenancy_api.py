@@ -87,9 +87,9 @@ def test_a_key_of_both_clinics_reaches_the_object(client, make_headers, clinic, 
 def test_a_plan_for_another_clinics_patient_is_refused_like_an_unknown_patient(
         client, booking, other_booking, clinic, problem, uow):
     patient = make_patient(client, booking, clinic.id)
-    foreign = client.post(f"{API}/plans", headers=other_booking, json=plan_body(patient["id"]))
-    unknown = client.post(f"{API}/plans", headers=other_booking,
-                          json=plan_body(UNKNOWN["patient"]))
+    same_id = {**other_booking, "X-Request-Id": "tenancy-check"}  # same `instance` in both
+    foreign = client.post(f"{API}/plans", headers=same_id, json=plan_body(patient["id"]))
+    unknown = client.post(f"{API}/plans", headers=same_id, json=plan_body(UNKNOWN["patient"]))
     assert foreign.status_code == unknown.status_code in (404, 422)
     assert foreign.get_json() == unknown.get_json()
     assert patient["id"] not in foreign.get_data(as_text=True)

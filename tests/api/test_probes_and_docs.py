@@ -18,16 +18,20 @@ def test_readyz_is_ready_on_a_migrated_database(client) -> None:
 def test_readyz_is_503_on_an_unmigrated_database(tmp_path, problem) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'fresh.db'}", testing=True))
     try:
-        body = problem(app.test_client().get("/readyz"), 503)
+        body = problem(app.test_client().get("/readyz"), 503, ("checks",))
     finally:
         app.extensions["cadence"].engine.dispose()
     assert str(schema.head_revision()) in body["detail"]
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["migrations"] == {"ok": False, "current": None,
+                                            "head": schema.head_revision()}
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(problem) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
     app = create_app(Settings(database_url=url, testing=True))
-    problem(app.test_client().get("/readyz"), 503)
+    body = problem(app.test_client().get("/readyz"), 503, ("checks",))
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
 
 
 def test_the_openapi_document_is_3_1_with_bearer_auth_and_problem_errors(client) -> None:

@@ -94,12 +94,15 @@ def test_the_audit_trail_says_who_did_what_newest_first_with_before_and_after(
         client, booking, physio, clinic, clock):
     plan = make_plan(client, {**booking, "X-Actor": "desk:3"}, clinic.id)
     clock.advance(minutes=5)
-    ok(act(client, {**physio, "X-Actor": "physio:1234"}, plan["id"],
-           {"action": "hold", "reason": "imaging"}))
+    held = act(client, {**physio, "X-Actor": "physio:1234"}, plan["id"],
+               {"action": "hold", "reason": "imaging"})
+    ok(held)
     items = ok(client.get(f"{API}/audit?plan_id={plan['id']}", headers=physio))["items"]
     assert [i["action"] for i in items] == ["plan.hold", "plan.created"]
     hold = items[0]
-    assert set(hold) == {"id", "at", "clinic_id", "plan_id", "actor", "action", "before", "after"}
+    assert set(hold) == {"id", "at", "clinic_id", "plan_id", "actor", "action", "before", "after",
+                         "request_id"}
+    assert hold["request_id"] == held.headers["X-Request-Id"]
     assert hold["actor"]["name"] == "physio:1234" and hold["clinic_id"] == clinic.id
     assert hold["before"]["status"] == "active" and hold["after"]["status"] == "on_hold"
     assert hold["at"] == clock().isoformat()

@@ -3,14 +3,18 @@ killed with SIGKILL half-way that resumes without processing any plan twice."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, insert, select
 
 from scheduler.jobs.nightly import run_nightly
@@ -21,8 +25,9 @@ from tests.builders import count_events
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(args: list[str], database_url: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+def spawn(args: list[str], database_url: str, **extra: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+           "LOG_FORMAT": "json", **extra}
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -43,24 +48,55 @@ def roles(uow_factory) -> dict[int, str]:
             select(SchedulerHeartbeat.pid, SchedulerHeartbeat.role))}
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def scrape(port: int) -> dict[str, list]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {f.name: f.samples for f in text_string_to_metric_families(text)}
+
+
+def leader_gauge(port: int) -> float | None:
+    try:
+        samples = scrape(port).get("cadence_scheduler_leader", [])
+    except OSError:
+        return None
+    return samples[0].value if samples else None
+
+
 def test_one_leader_a_hot_standby_and_a_handover_when_the_leader_dies(uow_factory,
                                                                        database_url):
     first = spawn(["-m", "scheduler"], database_url)
     try:
         wait_for(lambda: roles(uow_factory).get(first.pid) == "leader")
-        second = spawn(["-m", "scheduler"], database_url)
+        port = free_port()
+        second = spawn(["-m", "scheduler"], database_url, SCHEDULER_METRICS_PORT=str(port))
         try:
             wait_for(lambda: roles(uow_factory).get(second.pid) == "standby")
             time.sleep(3)  # the standby keeps waiting while the leader lives
             assert roles(uow_factory)[second.pid] == "standby"
+            assert leader_gauge(port) == 0.0  # its own metrics: a standby
             first.send_signal(signal.SIGKILL)
             first.wait(10)
             wait_for(lambda: roles(uow_factory).get(second.pid) == "leader")
+            wait_for(lambda: leader_gauge(port) == 1.0)
+            families = scrape(port)
+            ages = families["cadence_scheduler_heartbeat_age_seconds"]
+            assert len(ages) == 1 and 0 <= ages[0].value < 30
+            runs = {s.labels["job"] for s in families["cadence_scheduler_job_duration_seconds"]
+                    if s.name.endswith("_count")}
+            assert "heartbeat" in runs
         finally:
             second.terminate()
             output = second.communicate(timeout=20)[0]
         assert second.returncode == 0, output
-        assert output.count(": leader") == 1  # APScheduler started only once it led
+        lines = [json.loads(line) for line in output.splitlines()]  # every line is JSON
+        assert [x["event"] for x in lines].count("leader") == 1  # APScheduler started once
+        assert all({"timestamp", "level", "logger", "event"} <= x.keys() for x in lines)
     finally:
         if first.poll() is None:
             first.kill()
