@@ -15,10 +15,11 @@ PACKAGES = ("api", "web", "scheduler", "rules")
 TOP_MODULES = ("config", "wsgi")
 ENV_ACCESS = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"})
 WEB = frozenset({"flask", "flask_smorest", "marshmallow", "webargs", "werkzeug", "apispec"})
-# What the HTTP layers (api/, web/) may use of the core: services, its errors, and the
-# database wiring (engine, unit of work). Models, jobs, the outbox and migrations are reached
-# through a service function.
-CORE_FOR_HTTP = ("scheduler.services", "scheduler.errors", "scheduler.db")
+# What the HTTP layers (api/, web/) may use of the core: services, its errors, and wiring
+# (the engine and unit of work, the log setup and the request-id context). Models, jobs, the
+# outbox and migrations are reached through a service function.
+CORE_FOR_HTTP = ("scheduler.services", "scheduler.errors", "scheduler.db", "scheduler.log_setup",
+                 "scheduler.tracing")
 HTTP_LAYERS = frozenset({"api", "web"})
 
 
