@@ -12,7 +12,7 @@ from api.auth import ANY_ROLE, requires
 from api.blueprint import Blueprint
 from api.context import cadence
 from api.plan_schemas import text
-from api.schemas import InputSchema, PageQuery, StrictInteger, page_payload, page_schema
+from api.schemas import PageQuery, StrictInteger, StrictSchema, page_payload, page_schema
 from scheduler.services import audit, rulesets
 from scheduler.services.api_keys import Role
 
@@ -30,17 +30,16 @@ class RulesetOut(Schema):
     parameters = fields.Dict(keys=fields.String())
 
 
-class RulesetIn(InputSchema):
-    """A ruleset version: every parameter of rules.md (see GET /rulesets/ims-default@1)."""
-
-    class Meta:
-        unknown = "include"  # validated by the rules engine, which names the bad parameter
+class RulesetIn(StrictSchema):
+    """A ruleset version: every parameter of rules.md (see GET /rulesets/ims-default@1).
+    `parameters` is validated by the rules engine, which names the bad parameter."""
 
     # Bounded here too: a version must fit the database's integer and a `name@version` id
     # (at most 9 digits); the engine checks the rest (and that both are present).
     name = fields.String(validate=validate.Length(min=1, max=64))
     version = StrictInteger(validate=validate.Range(min=1, max=MAX_RULESET_VERSION))
     description = fields.String(validate=validate.Length(max=2000))
+    parameters = fields.Dict(keys=fields.String())
 
 
 class RulesetList(Schema):

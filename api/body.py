@@ -102,7 +102,8 @@ def raw_body() -> bytes:
     """The request's body bytes (read at most once, never past the size limit)."""
     raw = g.get(_RAW)
     if raw is not None:
-        return raw  # type: ignore[no-any-return]
+        found: bytes = raw
+        return found
     limit = request.max_content_length
     if (request.content_length is None and limit is not None
             and "wsgi.input_terminated" in request.environ):

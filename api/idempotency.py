@@ -16,6 +16,7 @@ from scheduler.services import idempotency as store
 HEADER = "Idempotency-Key"
 _SECRET = "_cadence_secret_created"
 REPLAYED = "Idempotent-Replayed"
+SECRET_NOT_REPLAYED = "secret-not-replayed"
 MAX_KEY = 255
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
@@ -43,7 +44,7 @@ def carries_secret(created_id: str) -> None:
 def secret_replay(created_id: str, location: str) -> store.StoredResponse:
     """What a replay of a secret-carrying response answers (see the 0005 migration too)."""
     body = {
-        "type": TYPE_BASE + "secret-not-replayed", "title": "Conflict", "status": 409,
+        "type": TYPE_BASE + SECRET_NOT_REPLAYED, "title": "Conflict", "status": 409,
         "detail": f"This request already created {created_id}; its secret was shown once "
                   "and is not stored, so it cannot be replayed. Revoke or delete "
                   f"{created_id} if the secret was lost, and create another.",
@@ -68,7 +69,12 @@ def _claim() -> Response | None:
                          fingerprint=_fingerprint(), now=wiring.now(),
                          ttl=wiring.idempotency_ttl)
     if stored is not None:
-        response = Response(stored.body, status=stored.status, headers=stored.headers)
+        body = stored.body
+        if stored.status == 409 and SECRET_NOT_REPLAYED in body and "request_id" in g:
+            # not a replay of what was answered but an answer of its own: it names the
+            # request answered now (a real replay stays byte-identical, instance included)
+            body = json.dumps({**json.loads(body), "instance": f"urn:request:{g.request_id}"})
+        response = Response(body, status=stored.status, headers=stored.headers)
         response.headers[REPLAYED] = "true"
         return response
     g.idempotency_key = key

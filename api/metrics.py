@@ -50,7 +50,8 @@ def _snapshot() -> OpsSnapshot:
     if _cache["snapshot"] is None or time.monotonic() - _cache["at"] >= ttl:
         _cache["snapshot"] = snapshot(wiring.uow(read_only=True), wiring.now())
         _cache["at"] = time.monotonic()
-    return _cache["snapshot"]  # type: ignore[no-any-return]
+    found: OpsSnapshot = _cache["snapshot"]
+    return found
 
 
 def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:

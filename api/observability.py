@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, g, request
@@ -62,7 +63,7 @@ def _known_ids(req: Request, here: Any) -> dict[str, str | None]:
             "plan_id": _ours(args.get("plan_id"))}
 
 
-def _finisher(settings: Settings):  # type: ignore[no-untyped-def]
+def _finisher(settings: Settings) -> Callable[[Response], Response]:
     access, counted = settings.access_log, settings.metrics_enabled
 
     def finish(response: Response) -> Response:

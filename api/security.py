@@ -151,7 +151,7 @@ def _detach(app: Flask, limiter: Limiter) -> None:
 
     for hooks in (app.before_request_funcs, app.after_request_funcs,
                   app.teardown_request_funcs):
-        funcs = hooks.get(None, [])
+        funcs: list[Any] = hooks.get(None, [])  # the three hook kinds differ in type
         funcs[:] = [fn for fn in funcs if not ours(fn)]
 
 
@@ -162,7 +162,8 @@ def too_many(detail: str, reset_at: float) -> ApiProblem:
 
 
 def limits() -> RateLimits:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    found: RateLimits = current_app.extensions[EXTENSION]
+    return found
 
 
 def init_headers(app: Flask, settings: Settings) -> None:

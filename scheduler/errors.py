@@ -45,9 +45,9 @@ class ValidationFailed(CadenceError):
 class PreconditionFailed(CadenceError):
     """The caller's expected version is stale."""
 
-    def __init__(self, kind: str, object_id: str, expected: int | Collection[int],
+    def __init__(self, kind: str, object_id: str, expected: int | Collection[int] | None,
                  actual: int) -> None:
-        named = (str(expected) if isinstance(expected, int)
+        named = ("any" if expected is None else str(expected) if isinstance(expected, int)
                  else " or ".join(str(v) for v in sorted(expected)))
         super().__init__(
             f"{kind} {object_id!r} is at version {actual}, not {named}; fetch it again"

@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -28,7 +29,8 @@ _QUERY = re.compile(r"\?\S*")
 _HANDLER_MARK = "_cadence_handler"
 
 
-def safe_exception(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def safe_exception(_logger: Any, _name: str,
+                   event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """exc_info -> `exception`: the type and frames only (messages may carry patient data)."""
     info = event.pop("exc_info", None)
     if info is True:
@@ -43,7 +45,8 @@ def safe_exception(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str,
     return event
 
 
-def scrub_queries(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def scrub_queries(_logger: Any, _name: str,
+                  event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """gunicorn's own lines ("Error handling request /x?y") lose their query strings."""
     if str(event.get("logger", "")).startswith("gunicorn"):
         event["event"] = _QUERY.sub("?<query>", str(event.get("event", "")))

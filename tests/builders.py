@@ -102,9 +102,10 @@ def act(uow_factory: UowFactory, plan_id: str, action: str, now: datetime,
 
 
 def plan_with_session(uow_factory: UowFactory, clinic_id: str, now: datetime,
-                      session_at: datetime) -> plans.PlanView:
-    """A consented 1/week plan (mild, recent) whose last needling session was `session_at`."""
-    made = plan(uow_factory, now, clinic_id, f"MRN-0-{now.timestamp()}", condition="shoulder",
+                      session_at: datetime, n: int = 0) -> plans.PlanView:
+    """A consented 1/week plan (mild, recent) whose last needling session was `session_at`;
+    `n` tells apart the patients of several such plans made at one `now`."""
+    made = plan(uow_factory, now, clinic_id, f"MRN-{n}-{now.timestamp()}", condition="shoulder",
                 onset_date=now.date() - timedelta(days=14),
                 start_date=session_at.date() - timedelta(days=1), baseline={"pain": 5},
                 consent={"recorded_at": session_at - timedelta(days=1),

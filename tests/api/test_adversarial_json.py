@@ -17,8 +17,8 @@ from sqlalchemy import inspect, select, text
 
 from scheduler import migrate as schema
 from scheduler.services import patients, plans, visits
-from tests.api.conftest import SETUP
 from tests.api.plan_support import iso, plan_body, report_body, visit_body
+from tests.builders import ACTOR as SETUP
 
 PLACEHOLDER = '"__ADVERSARIAL__"'
 IGNORED_COLUMNS = {("api_keys", "last_used_at")}  # a read records it (once a minute)

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from tests.api.plan_support import API, act, footprint, make_plan, ok, report_body
+from tests.api.plan_support import API, act, make_plan, ok, report_body
+from tests.builders import footprint
 
 CT = {"Content-Type": "application/json"}
 

@@ -137,11 +137,11 @@ def test_the_scheduler_and_webhook_lines_carry_no_patient_data(uow_factory, json
 
     from scheduler.jobs.nightly import run_nightly
     from scheduler.webhooks.delivery import deliver_due
-    from tests.integration.webhook_support import make_clinic, make_plan, subscribe
+    from tests import builders
 
-    clinic_id = make_clinic(uow_factory, now)
-    subscribe(uow_factory, clinic_id, "https://booking.example/x", now)
-    make_plan(uow_factory, clinic_id, now, external_id=s("external_id"))
+    clinic_id = builders.clinic(uow_factory, now).id
+    builders.subscribe(uow_factory, clinic_id, "https://booking.example/x", now)
+    builders.plan(uow_factory, now, clinic_id, s("external_id"))
     run_nightly(uow_factory, now + timedelta(days=1))
     deliver_due(uow_factory, now=now, send=lambda url, headers, body: 500)
     assert json_logs.events("nightly pass done") and json_logs.events("webhook attempt")

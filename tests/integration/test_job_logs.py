@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 from prometheus_client import REGISTRY
-from tests.integration.jobs_support import clinic, local, plan_with_session
 
 from scheduler.db import utcnow
 from scheduler.jobs import tasks
 from scheduler.metrics import SchedulerState
+from tests.builders import clinic, local, plan_with_session
 
 VAN = "America/Vancouver"
 
