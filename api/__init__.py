@@ -18,6 +18,7 @@ from api import (
     context,
     health,
     idempotency,
+    interop,
     patients,
     plan_items,
     plans,
@@ -29,7 +30,7 @@ from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp)
+              admin_reads.blp, webhooks.blp, interop.blp)
 
 
 def create_app(
