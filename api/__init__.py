@@ -16,6 +16,7 @@ from api import (
     cli,
     clinics,
     context,
+    feeds,
     health,
     idempotency,
     interop,
@@ -55,5 +56,6 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
+    app.register_blueprint(feeds.bp)
     cli.init_app(app)
     return app
