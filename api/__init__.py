@@ -13,6 +13,7 @@ from api import (
     admin_reads,
     api_keys,
     auth,
+    cds,
     cli,
     clinics,
     context,
@@ -57,5 +58,6 @@ def create_app(
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(cds.bp)
     cli.init_app(app)
     return app
