@@ -203,6 +203,27 @@ def _set_enum(schemas: dict[str, Any], schema: str, field: str, values: tuple[An
     prop["enum"] = list(values)
 
 
+def _nullable_enums(value: Any) -> None:
+    """`{"type": [T, "null"], "enum": [..., None]}` as `anyOf: [{T, enum}, {null}]`, which
+    generators read as an optional enum (the former gives one class per type member)."""
+    if isinstance(value, list):
+        for item in value:
+            _nullable_enums(item)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, prop in list(value.items()):
+        if (isinstance(prop, dict) and isinstance(prop.get("type"), list)
+                and None in prop.get("enum", [])):
+            rest = {k: v for k, v in prop.items() if k not in ("type", "enum", "default")}
+            kinds = [k for k in prop["type"] if k != "null"]
+            value[key] = {**rest, "anyOf": [
+                {"type": kinds[0] if len(kinds) == 1 else kinds,
+                 "enum": [v for v in prop["enum"] if v is not None]}, {"type": "null"}]}
+        else:
+            _nullable_enums(prop)
+
+
 def _actions(spec: dict[str, Any]) -> None:
     """POST /plans/{id}/actions: a oneOf of one schema per action, discriminated on `action`."""
     schemas = spec["components"]["schemas"]
@@ -328,4 +349,6 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
                                          if p not in OPTIONAL_OUTPUTS.get(name, set())]
     _actions(spec)
     _webhooks(spec)
+    _nullable_enums(spec["components"]["schemas"])
+    _nullable_enums(spec["webhooks"])
     return spec

@@ -17,17 +17,23 @@ For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluste
      engine factory), `--rows` seeded rows, under gunicorn the same way;
   4. warm-up, then `wrk -t2 -c16 -d<seconds>s --latency` with Lua scripts, interleaved per run:
      service GET /api/v1/plans/{id}/next-visit, bare GET /rows/{key},
+     service GET /api/v1/plans/{id}/fhir (the FHIR Bundle), service POST
+     /cds-services/ims-cadence-visit-window (a CDS Hooks appointment-book call: two
+     appointments, one inside the window, one 60 days out, so one `info` card),
      service POST /api/v1/plans/{id}/reports, bare POST /rows.
      Each wrk thread walks its own slice of the plans (rows) round-robin, so requests are spread
      over many rows and one plan never has two reports in flight (the reports carry
      recorded_at = now at 1 s resolution; overlapping ones would be "late" reports and refold
-     the plan's history, which is a different path from the one measured here).
+     the plan's history, which is a different path from the one measured here). The report
+     runs add reports to the plans, so later runs' FHIR Bundles carry more Observations
+     (a few dozen per plan by the last run): the FHIR figure is a conservative one.
 Median of `--runs` runs per endpoint (rate, p50 and p99 each); a ratio is the ratio of the
 median rates (the per-run ratios of back-to-back runs are printed too, as a noise check).
 Prints a table, then exactly one JSON line:
-  {"sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms", ...},
-   "postgresql": {...} | null}
-Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms. The process exits 0 even
+  {"sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms",
+              "fhir_ratio", "cds_p99_ms", ...}, "postgresql": {...} | null}
+Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms; fhir_ratio (FHIR GET
+vs bare GET) >= 0.3, cds_p99_ms <= 20. The process exits 0 even
 when a target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw
 errors or non-2xx responses (the numbers would not mean anything).
 
@@ -62,11 +68,14 @@ from bench.pgcluster import PostgresCluster, find_pg_bin, free_port  # noqa: E40
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
-TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0}
-ENDPOINTS = ("next_visit", "bare_get", "report", "bare_post")
+TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0, "fhir_ratio": 0.3,
+           "cds_p99_ms": 20.0}
+ENDPOINTS = ("next_visit", "bare_get", "fhir", "cds", "report", "bare_post")
 LABELS = {
     "next_visit": "service GET  /plans/{id}/next-visit",
     "bare_get": "bare    GET  /rows/{key}",
+    "fhir": "service GET  /plans/{id}/fhir",
+    "cds": "service POST /cds-services/{id} (hook)",
     "report": "service POST /plans/{id}/reports",
     "bare_post": "bare    POST /rows",
 }
@@ -180,10 +189,16 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     wait_http(f"{bare_base}/rows/{row_ids[0]}", bare)
 
     targets: dict[str, Target] = {}
+    patients = [f"MRN-{n:05d}" for n in range(len(plan_ids))]
+    today = datetime.now(UTC).date()
+    appointments = {"soon": f"{today + timedelta(days=1)}T18:00:00Z",
+                    "later": f"{today + timedelta(days=60)}T18:00:00Z"}
     for endpoint in ENDPOINTS:
         script = workdir / f"{kind}-{endpoint}.lua"
         bare_side = endpoint.startswith("bare")
-        write_lua(script, endpoint, row_ids if bare_side else plan_ids, token, args.threads)
+        ids = row_ids if bare_side else patients if endpoint == "cds" else plan_ids
+        write_lua(script, endpoint, ids, token, args.threads,
+                  appointments if endpoint == "cds" else None)
         targets[endpoint] = Target(bare_base if bare_side else service_base, script)
 
     log(f"{kind}: warm-up {args.warmup:g} s per endpoint")
@@ -228,11 +243,14 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
         "report_ratio": round(med["report"]["rps"] / med["bare_post"]["rps"], 3),
         "next_visit_p99_ms": round(med["next_visit"]["p99_ms"], 2),
         "report_p99_ms": round(med["report"]["p99_ms"], 2),
+        "fhir_ratio": round(med["fhir"]["rps"] / med["bare_get"]["rps"], 3),
+        "cds_p99_ms": round(med["cds"]["p99_ms"], 2),
     }
     # the service and bare runs of one round ran back to back: their ratio is less exposed to
     # drift in machine load than the ratio of medians (printed for judging noise; extra keys)
     for key, (svc, bare) in {"next_visit_ratio": ("next_visit", "bare_get"),
-                             "report_ratio": ("report", "bare_post")}.items():
+                             "report_ratio": ("report", "bare_post"),
+                             "fhir_ratio": ("fhir", "bare_get")}.items():
         out[f"{key}_per_run"] = [round(a.rps / b.rps, 3)
                                  for a, b in zip(results[svc], results[bare], strict=True)]
     out["targets_met"] = {
@@ -240,6 +258,8 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
         "report_ratio": out["report_ratio"] >= TARGETS["report_ratio"],
         "next_visit_p99_ms": out["next_visit_p99_ms"] <= TARGETS["p99_ms"],
         "report_p99_ms": out["report_p99_ms"] <= TARGETS["p99_ms"],
+        "fhir_ratio": out["fhir_ratio"] >= TARGETS["fhir_ratio"],
+        "cds_p99_ms": out["cds_p99_ms"] <= TARGETS["cds_p99_ms"],
     }
     out["endpoints"] = {e: {"rps": round(m["rps"], 1), "p50_ms": round(m["p50_ms"], 2),
                             "p99_ms": round(m["p99_ms"], 2), "runs_rps": m["runs_rps"]}
@@ -279,6 +299,11 @@ def print_table(report: dict[str, dict[str, Any] | None], args: argparse.Namespa
         print(f"  p99 next-visit {res['next_visit_p99_ms']:.2f} ms, reports "
               f"{res['report_p99_ms']:.2f} ms  (target <= {TARGETS['p99_ms']:g} ms)  "
               f"{mark(met['next_visit_p99_ms'])} / {mark(met['report_p99_ms'])}")
+        print(f"  fhir       / bare GET  = {res['fhir_ratio']:.3f}  (target >= "
+              f"{TARGETS['fhir_ratio']})  {mark(met['fhir_ratio'])}   "
+              f"per run: {res['fhir_ratio_per_run']}")
+        print(f"  p99 CDS hook {res['cds_p99_ms']:.2f} ms  (target <= "
+              f"{TARGETS['cds_p99_ms']:g} ms)  {mark(met['cds_p99_ms'])}")
     print()
 
 

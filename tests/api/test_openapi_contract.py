@@ -78,7 +78,8 @@ def test_output_fields_are_required_and_closed_sets_are_enums(spec):
     assert schemas["VisitOut"]["properties"]["status"]["enum"] == [
         "booked", "attended", "cancelled", "no_show"]
     assert schemas["FrequencyOut"]["properties"]["period_unit"]["enum"] == ["d", "wk"]
-    assert None in schemas["FollowupWindow"]["properties"]["kind"]["enum"]
+    assert schemas["FollowupWindow"]["properties"]["kind"]["anyOf"] == [
+        {"type": "string", "enum": ["assessment", "needling", "review"]}, {"type": "null"}]
     assert "plan.created" in schemas["WebhookOut"]["properties"]["events"]["items"]["enum"]
 
 
