@@ -68,6 +68,10 @@ def _text(body: dict[str, Any], name: str, field: str, *, required: bool = True,
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= limit or "\x00" in value:
         raise ValidationFailed.single(field, f"Must be a string of 1 to {limit} characters.")
+    try:
+        value.encode("utf-8")  # a lone surrogate ("\ud800") cannot be stored or compared
+    except UnicodeEncodeError:
+        raise ValidationFailed.single(field, "Must be valid Unicode text.") from None
     return value
 
 
@@ -265,8 +269,8 @@ def record_feedback(uow: UnitOfWork, service_id: str, body: Any, *, actor: Actor
                             required=False, limit=1000)
             if comment:
                 reason = {**(reason or {}), "comment": comment}
-        accepted = [s.get("id") for s in _dicts(item.get("acceptedSuggestions"))
-                    if isinstance(s.get("id"), str)]
+        accepted = [_text(s, "id", f"{field}.acceptedSuggestions.{n}.id", limit=100)
+                    for n, s in enumerate(_dicts(item.get("acceptedSuggestions")))]
         entries.append({"service": service_id, "card": card, "outcome": outcome,
                         "outcome_at": stamp, "override_reason": reason,
                         "accepted_suggestions": accepted})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -164,12 +165,18 @@ def test_malformed_hook_requests_are_a_400_naming_the_field(client, booking):
         "context.appointments.resourceType": {**hook_body("MRN-1"), "context": {
             "userId": "u", "patientId": "MRN-1", "appointments": {"resourceType": "List"}}},
         "body": [1, 2],
+        "hookInstance": {**hook_body("MRN-1"), "hookInstance": "\ud800"},
     }
     for field, body in cases.items():
         response = client.post(SERVICE, headers=booking, json=body)
         assert response.status_code == 400, (field, response.get_data(as_text=True))
         assert response.mimetype == "application/json"
         assert field in response.get_json()["errors"], field
+    unstorable = json.dumps(hook_body("MRN-\ud800")).encode()
+    response = client.post(SERVICE, headers={**booking, "Content-Type": "application/json"},
+                           data=unstorable)
+    assert response.status_code == 400
+    assert "context.patientId" in response.get_json()["errors"]
     response = client.post(SERVICE, headers={**booking, "Content-Type": "application/json"},
                            data=b"{not json")
     assert response.status_code == 400 and "error" in response.get_json()
