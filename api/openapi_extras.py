@@ -61,6 +61,7 @@ ENUMS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("FrequencyOut", "period_unit"): plans.PERIOD_UNITS,
     ("PlanOut", "flags[]"): plans.FLAGS,
     ("ReviewOut", "reasons[]"): plans.REVIEW_REASONS,
+    ("DecisionOut", "event_kind"): plans.EVENT_KINDS,
     ("DecisionOut", "phase_before"): (*plans.PHASES, None),
     ("DecisionOut", "phase_after"): plans.PHASES,
     ("DecisionOut", "status_before"): (*plans.STATUSES, None),

@@ -153,6 +153,5 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
 # Closed sets the API documents as enums on its outputs.
 FLAGS = tuple(str(v) for v in rules.Flag)
 REVIEW_REASONS = tuple(str(v) for v in rules.ReviewReason)
-WINDOW_STATES = tuple(str(v) for v in rules.WindowState)
-TRIGGERS = ("report", "visit", "action", "schedule")
 PERIOD_UNITS = ("d", "wk")
+EVENT_KINDS = tuple(rules.EVENT_TYPES)
