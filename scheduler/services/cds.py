@@ -196,8 +196,9 @@ def judge(state: rules.PlanState, window: rules.Window, resource: dict[str, Any]
     move = _moved(resource, start, target, calendar)
     if day < window.earliest:
         last = state.last_session_date
-        gap = (f"{(day - last).days} days after the last session on {last}" if last
-               else "before the first session's window")
+        days = (day - last).days if last else 0
+        gap = (f"{days} day{'' if days == 1 else 's'} after the last session on {last}"
+               if last else "before the first session's window")
         return _card("warning", f"Too soon: {day} is {gap}; earliest {window.earliest}.",
                      f"Booked on {day}, before the earliest day {window.earliest} (target "
                      f"{target}, latest {window.latest}). {why}", rule="window.too_soon",
