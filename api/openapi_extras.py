@@ -14,6 +14,7 @@ import copy
 import re
 from typing import Any
 
+from api import openapi_webhooks
 from api.plan_schemas import ACTION_FIELDS
 from scheduler.services import plans, proposals, rulesets
 from scheduler.services.api_keys import Role
@@ -248,61 +249,6 @@ def _actions(spec: dict[str, Any]) -> None:
         "discriminator": {"propertyName": "action", "mapping": mapping}}
 
 
-def _webhooks(spec: dict[str, Any]) -> None:
-    """The OpenAPI 3.1 `webhooks`: each event's delivered body (Standard Webhooks)."""
-    schemas = spec["components"]["schemas"]
-    ids = {"plan_id": {"type": "string"}, "patient_id": {"type": "string"},
-           "clinic_id": {"type": "string"}}
-    state = {"phase": {"type": "string", "enum": list(plans.PHASES)},
-             "status": {"type": "string", "enum": list(plans.STATUSES)},
-             "frequency": {"$ref": REF + "FrequencyOut"}, "review": {"$ref": REF + "ReviewOut"}}
-    plan_data = {"type": "object", "properties": {
-        **ids, "decision_id": {"type": "string"}, **state},
-        "required": [*ids, *state]}
-    date = {"type": ["string", "null"], "format": "date"}
-    schemas["PlanEventData"] = plan_data
-    schemas["FollowupEventData"] = {"type": "object", "properties": {
-        **ids, "state": {"type": "string", "enum": ["due", "overdue"]},
-        "on": {"type": "string", "format": "date"},
-        "kind": {"type": ["string", "null"], "enum": list(_NULLABLE_KIND)},
-        "earliest": date, "target": date, "latest": date},
-        "required": [*ids, "state", "on", "kind", "earliest", "target", "latest"]}
-    previous = {"plan.phase_changed": {"phase": state["phase"]},
-                "plan.frequency_changed": {"frequency": state["frequency"]},
-                "plan.status_changed": {"status": state["status"]}}
-    headers = [{"name": name, "in": "header", "required": True, "schema": {"type": "string"},
-                "description": text} for name, text in (
-        ("webhook-id", "The event id: the same on every attempt (deduplicate on it)"),
-        ("webhook-timestamp", "Unix seconds of this attempt"),
-        ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>"))]
-    out = {}
-    for event in EVENT_TYPES:
-        if event.startswith("followup."):
-            data: dict[str, Any] = {"$ref": REF + "FollowupEventData"}
-        else:
-            extra: dict[str, Any] = {}
-            if event in previous:
-                extra["previous"] = {"type": "object", "properties": previous[event],
-                                     "required": list(previous[event])}
-            if event == "plan.review_required":
-                extra["new_reasons"] = {"type": "array", "items": {
-                    "type": "string", "enum": list(plans.REVIEW_REASONS)}}
-            data = {"allOf": [{"$ref": REF + "PlanEventData"},
-                              {"type": "object", "properties": extra, "required": list(extra)}]
-                    } if extra else {"$ref": REF + "PlanEventData"}
-        out[event] = {"post": {
-            "operationId": _camel(["on", *re.split(r"[._]", event)]),
-            "summary": f"{event} (delivered to a subscription's url)",
-            "parameters": headers,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["type", "timestamp", "data"], "properties": {
-                    "type": {"type": "string", "enum": [event]},
-                    "timestamp": {"type": "string", "format": "date-time"},
-                    "data": data}}}}},
-            "responses": {"2XX": {"description": "Received; anything else is retried"}}}}
-    spec["webhooks"] = out
-
-
 def finish(spec: dict[str, Any]) -> dict[str, Any]:
     """The finished document (a deep copy of flask-smorest's, extended in place)."""
     spec = copy.deepcopy(spec)
@@ -349,7 +295,7 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
             schemas[name]["required"] = [p for p in properties
                                          if p not in OPTIONAL_OUTPUTS.get(name, set())]
     _actions(spec)
-    _webhooks(spec)
+    spec["webhooks"] = openapi_webhooks.webhooks(spec["components"]["schemas"])
     _nullable_enums(spec["components"]["schemas"])
     _nullable_enums(spec["webhooks"])
     return spec
