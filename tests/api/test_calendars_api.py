@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from typing import Any
 
 from icalendar import Calendar
 from sqlalchemy import select
 
-from scheduler.models import CalendarFeed
+from scheduler.models import AuditEntry, CalendarFeed, IdempotencyRecord
 from tests.api.plan_support import API, iso, make_plan, ok, visit_body
 
 
@@ -109,12 +110,16 @@ def test_a_feed_leaves_out_booked_discharged_and_other_clinics_plans(client, boo
 
 
 def test_the_feed_token_is_stored_only_hashed(client, booking, clinic, uow):
-    path = feed_path(create_feed(client, booking, clinic.id))
+    path = feed_path(create_feed(client, {**booking, "Idempotency-Key": "f-1"}, clinic.id))
     token = path.removeprefix("/feeds/").removesuffix(".ics")
-    assert len(token) >= 43  # 32 random bytes, base64url
+    assert len(token) >= 43  # 32 random bytes, base64url: 256 bits
     with uow:
         (stored,) = uow.session.scalars(select(CalendarFeed)).all()
-        assert token not in stored.token_hash and len(stored.token_hash) == 64
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        rows = [(stored.id, stored.clinic_id, stored.created_by)]
+        rows += [(a.before, a.after) for a in uow.session.scalars(select(AuditEntry))]
+        rows += [(r.response_body,) for r in uow.session.scalars(select(IdempotencyRecord))]
+    assert token not in repr(rows)
 
 
 def test_a_revoked_or_unknown_token_is_a_bare_404(client, booking, clinic):
