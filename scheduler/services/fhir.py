@@ -8,8 +8,10 @@ Ids are name-based UUIDs of our own ids (stable across requests, valid FHIR ids)
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -42,9 +44,42 @@ _PATIENT = (select(table(Patient).c.external_id, table(Patient).c.display_name)
             .where(table(Patient).c.id == bindparam("patient_id")))
 
 
+@lru_cache(maxsize=65536)
 def fhir_id(kind: str, object_id: str) -> str:
     """The stable FHIR id of one of our objects (a UUID named by kind and id)."""
     return str(uuid.uuid5(NAMESPACE, f"{kind}/{object_id}"))
+
+
+class _History(NamedTuple):
+    """What a plan version's bundle reads besides the plan row: the decision trail's phase
+    facts, the pain reports and the patient (never edited). A plan's version rises with
+    every event, report and decision written, so a version's history never changes."""
+
+    decisions: list[dict[str, Any]]
+    reports: list[tuple[str, datetime, int]]
+    external_id: str
+    display_name: str | None
+
+
+_HISTORIES: OrderedDict[tuple[str, int], _History] = OrderedDict()
+HISTORY_CACHE_SIZE = 1024
+_KEPT = ("phase_after", "frequency_after", "explanations", "at")
+
+
+def _history(connection: Any, plan_id: str, version: int, patient_id: str) -> _History:
+    key = (plan_id, version)
+    found = _HISTORIES.get(key)
+    if found is None:
+        decisions = [{k: d[k] for k in _KEPT}
+                     for d in connection.execute(_DECISIONS, {"plan_id": plan_id}).scalars()]
+        reports = [(r.id, r.recorded_at, r.pain)
+                   for r in connection.execute(_REPORTS, {"plan_id": plan_id})]
+        patient = connection.execute(_PATIENT, {"patient_id": patient_id}).one()
+        found = _History(decisions, reports, patient.external_id, patient.display_name)
+        _HISTORIES[key] = found
+        if len(_HISTORIES) > HISTORY_CACHE_SIZE:
+            _HISTORIES.popitem(last=False)
+    return found
 
 
 def patient_system(clinic_id: str) -> str:
@@ -102,10 +137,9 @@ def plan_bundle(uow: UnitOfWork, plan_id: str, *, now: datetime,
     """The plan as a FHIR R4 collection Bundle (NotFound outside `scope`)."""
     with uow:
         loaded = load(uow.session, plan_id, scope)
-        connection = uow.session.connection()
-        decisions = list(connection.execute(_DECISIONS, {"plan_id": plan_id}).scalars())
-        reports = connection.execute(_REPORTS, {"plan_id": plan_id}).all()
-        patient = connection.execute(_PATIENT, {"patient_id": loaded.row.patient_id}).one()
+        history = _history(uow.session.connection(), plan_id, loaded.row.version,
+                           loaded.row.patient_id)
+    decisions, reports = history.decisions, history.reports
     row, state, cal = loaded.row, loaded.state, loaded.calendar
     today = cal.local_date(now)
     window = rules.next_window(state, loaded.ruleset, today, cal.is_open)
@@ -125,9 +159,9 @@ def plan_bundle(uow: UnitOfWork, plan_id: str, *, now: datetime,
     person: dict[str, Any] = {
         "resourceType": "Patient", "id": ids["patient"],
         "identifier": [{"system": patient_system(row.clinic_id),
-                        "value": patient.external_id}]}
-    if patient.display_name:
-        person["name"] = [{"text": patient.display_name}]
+                        "value": history.external_id}]}
+    if history.display_name:
+        person["name"] = [{"text": history.display_name}]
     care_plan: dict[str, Any] = {
         "resourceType": "CarePlan", "id": ids["plan"],
         "identifier": [{"system": "urn:ims-cadence:plan", "value": row.id}],
@@ -168,17 +202,17 @@ def plan_bundle(uow: UnitOfWork, plan_id: str, *, now: datetime,
                              "status": "needs-action"}],
         })
     resources.append(person)
-    for report in reports:
+    for report_id, recorded_at, pain in reports:
         resources.append({
-            "resourceType": "Observation", "id": fhir_id("Observation", report.id),
+            "resourceType": "Observation", "id": fhir_id("Observation", report_id),
             "status": "final",
             "category": [{"coding": [{
                 "system": "http://terminology.hl7.org/CodeSystem/observation-category",
                 "code": "survey", "display": "Survey"}]}],
             "code": {"coding": [{"system": LOINC, "code": PAIN_CODE, "display": PAIN_DISPLAY}]},
             "subject": subject, "basedOn": [_ref(ids["request"])],
-            "effectiveDateTime": report.recorded_at.isoformat(),
-            "valueInteger": report.pain,
+            "effectiveDateTime": recorded_at.isoformat(),
+            "valueInteger": pain,
         })
     return {"resourceType": "Bundle", "id": fhir_id("Bundle", row.id),
             "meta": {"lastUpdated": row.updated_at.isoformat()}, "type": "collection",

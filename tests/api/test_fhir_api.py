@@ -159,3 +159,12 @@ def test_another_clinics_plan_is_not_found(client, booking, other_booking, other
                                            problem):
     plan = make_plan(client, other_booking, other_clinic.id)
     problem(client.get(f"{API}/plans/{plan['id']}/fhir", headers=booking), 404)
+
+
+def test_a_new_report_is_in_the_next_bundle(client, booking, clinic):
+    plan = make_plan(client, booking, clinic.id)
+    assert of_type(bundle(client, booking, plan["id"]), "Observation") == []
+    ok(client.post(f"{API}/plans/{plan['id']}/reports", headers=booking,
+                   json=report_body(iso(), pain=3)), 201)
+    (observation,) = of_type(bundle(client, booking, plan["id"]), "Observation")
+    assert observation["valueInteger"] == 3
