@@ -14,11 +14,14 @@ from api import (
     api_keys,
     auth,
     body,
+    cds,
     cli,
     clinics,
     context,
+    feeds,
     health,
     idempotency,
+    interop,
     metrics,
     observability,
     patients,
@@ -33,7 +36,7 @@ from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp)
+              admin_reads.blp, webhooks.blp, interop.blp)
 
 
 def create_app(
@@ -64,6 +67,8 @@ def create_app(
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(cds.bp)
     cli.init_app(app)
     security.init_headers(app, settings)  # outermost WSGI middleware
     return app

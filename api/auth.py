@@ -22,6 +22,7 @@ from scheduler.services.api_keys import (
 from scheduler.services.common import Actor, Scope
 
 API_PREFIX = "/api/v1"
+CDS_PREFIX = "/cds-services"  # CDS Hooks: outside /api/v1, the same bearer keys
 MAX_ACTOR = 200
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +35,8 @@ def _unauthorized(detail: str) -> ApiProblem:
 
 
 def _authenticate() -> None:
-    if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
+    if not any(request.path == prefix or request.path.startswith(prefix + "/")
+               for prefix in (API_PREFIX, CDS_PREFIX)):
         return
     limits = security.limits()
     limits.refuse_locked_out_address()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, current_app, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from api import openapi_extras
 from api.problems import PROBLEM_JSON
 from api.schemas import ProblemSchema
 
@@ -18,9 +19,10 @@ SPEC_CONFIG: dict[str, Any] = {
     "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
-    # The docs page loads Swagger UI from a CDN in the reader's browser (nothing is vendored).
+    # Swagger UI from the files vendored in api/static/swagger-ui (npm swagger-ui-dist,
+    # licence kept beside them): the docs work with no internet.
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
     "API_SPEC_OPTIONS": {
         "security": [{"bearerAuth": []}],
         "info": {
@@ -51,6 +53,7 @@ class CadenceApi(Api):
     def __init__(self, app: Flask) -> None:
         for key, value in SPEC_CONFIG.items():
             app.config.setdefault(key, value)
+        self._finished: dict[str, Any] | None = None
         super().__init__(app)
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer"}
@@ -58,9 +61,21 @@ class CadenceApi(Api):
         self.spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
         self.spec.components.parameter("XActor", "header", X_ACTOR)
 
+    def openapi_dict(self) -> dict[str, Any]:
+        """The served document: flask-smorest's, finished by `openapi_extras` (built once:
+        every blueprint is registered before the first request)."""
+        if self._finished is None:
+            self._finished = openapi_extras.finish(self.spec.to_dict())
+        return self._finished
+
+    def _openapi_json(self) -> Response:
+        return current_app.response_class(json.dumps(self.openapi_dict(), sort_keys=False),
+                                          mimetype="application/json")
+
     def register_blueprint(self, blp: Any, **options: Any) -> None:
         """Register, then document the headers every operation of ours honours."""
         super().register_blueprint(blp, **options)
+        self._finished = None
         for path, operations in self.spec._paths.items():  # apispec keeps no public iterator
             if not path.startswith("/api/v1"):
                 continue

@@ -20,24 +20,33 @@ For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluste
      engine factory), `--rows` seeded rows, under gunicorn the same way;
   4. warm-up, then `wrk -t2 -c16 -d<seconds>s --latency` with Lua scripts, interleaved per run:
      service GET /api/v1/plans/{id}/next-visit (on, off), bare GET /rows/{key},
+     service GET /api/v1/plans/{id}/fhir (the FHIR Bundle), service POST
+     /cds-services/ims-cadence-visit-window (a CDS Hooks appointment-book call: two
+     appointments, one inside the window, one 60 days out, so one `info` card) twice: at
+     -c16 like the rest, and at -c2 (one connection per worker, nothing queued: the answer
+     time an EHR sees, which `cds_p99_ms` reports; `cds_p99_ms_c16` is the queued figure),
      service POST /api/v1/plans/{id}/reports (on, off), bare POST /rows; each on/off pair
      swaps order every other run.
      Each wrk thread walks its own slice of the plans (rows) round-robin, so requests are spread
      over many rows and one plan never has two reports in flight (the reports carry
      recorded_at = now at 1 s resolution; overlapping ones would be "late" reports and refold
-     the plan's history, which is a different path from the one measured here).
+     the plan's history, which is a different path from the one measured here). The report
+     runs add reports to the plans, so later runs' FHIR Bundles carry more Observations
+     (a few dozen per plan by the last run): the FHIR figure is a conservative one.
 Median of `--runs` runs per endpoint (rate, p50 and p99 each); a ratio is the ratio of the
 median rates (the per-run ratios of back-to-back runs are printed too, as a noise check).
 Prints a table, then exactly one JSON line:
   {"observability_overhead": <SQLite's>,
    "sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms",
-              "observability_overhead", "observability_overhead_by_endpoint", ...},
+              "fhir_ratio", "cds_p99_ms", "observability_overhead",
+              "observability_overhead_by_endpoint", ...},
    "postgresql": {...} | null}
 observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
 (0.03 = 3 % slower with logging and metrics on). Ratios against the bare app use the "on" runs.
-Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05. The
-process exits 0 even when a target is missed (the JSON says so in "targets_met"); it exits 1
-when a wrk run saw errors or non-2xx responses (the numbers would not mean anything).
+Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05;
+fhir_ratio (FHIR GET vs bare GET) >= 0.3, cds_p99_ms <= 20. The process exits 0 even when a
+target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw errors or
+non-2xx responses (the numbers would not mean anything).
 
 Gunicorn process groups, wrk and the PostgreSQL cluster are stopped on exit, error, Ctrl-C and
 SIGTERM.
@@ -71,12 +80,21 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
 TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0,
-           "observability_overhead": 0.05}
-ENDPOINTS = ("next_visit", "next_visit_off", "bare_get", "report", "report_off", "bare_post")
+           "observability_overhead": 0.05, "fhir_ratio": 0.3, "cds_p99_ms": 20.0}
+ENDPOINTS = ("next_visit", "next_visit_off", "bare_get", "report", "report_off", "bare_post",
+             "fhir", "cds", "cds_answer")
+# on/off pairs: their order swaps every other run (drift in machine load hits both alike)
+PAIRS = (("next_visit", "next_visit_off"), ("report", "report_off"))
+# cds_answer: the same hook with as many connections as workers (no request waits for a
+# worker), so its p99 is the answer time an EHR sees, not the queue of 16 connections.
+ANSWER_CONNECTIONS = 2
 LABELS = {
     "next_visit": "service GET  /plans/{id}/next-visit",
     "next_visit_off": "  same, logging and metrics off",
     "bare_get": "bare    GET  /rows/{key}",
+    "fhir": "service GET  /plans/{id}/fhir",
+    "cds": "service POST /cds-services/{id} (hook)",
+    "cds_answer": "  same, -c2: answer time",
     "report": "service POST /plans/{id}/reports",
     "report_off": "  same, logging and metrics off",
     "bare_post": "bare    POST /rows",
@@ -208,11 +226,17 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     wait_http(f"{bare_base}/rows/{row_ids[0]}", bare)
 
     targets: dict[str, Target] = {}
+    patients = [f"MRN-{n:05d}" for n in range(len(plan_ids))]
+    today = datetime.now(UTC).date()
+    appointments = {"soon": f"{today + timedelta(days=1)}T18:00:00Z",
+                    "later": f"{today + timedelta(days=60)}T18:00:00Z"}
     for endpoint in ENDPOINTS:
         script = workdir / f"{kind}-{endpoint}.lua"
         bare_side = endpoint.startswith("bare")
-        write_lua(script, endpoint.removesuffix("_off"), row_ids if bare_side else plan_ids,
-                  token, args.threads)
+        hook = endpoint.startswith("cds")
+        ids = row_ids if bare_side else patients if hook else plan_ids
+        write_lua(script, "cds" if hook else endpoint.removesuffix("_off"), ids, token,
+                  args.threads, appointments if hook else None)
         base = bare_base if bare_side else quiet_base if endpoint.endswith("_off") \
             else service_base
         targets[endpoint] = Target(base, script)
@@ -220,18 +244,19 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     log(f"{kind}: warm-up {args.warmup:g} s per endpoint")
     for endpoint in ENDPOINTS:
         warm = run_wrk(children, targets[endpoint].base, targets[endpoint].script, args.warmup,
-                       args.threads, args.connections)
+                       args.threads, connections(endpoint, args))
         check(kind, endpoint, warm)
 
     results: dict[str, list[WrkResult]] = {e: [] for e in ENDPOINTS}
     for n in range(1, args.runs + 1):
         order = list(ENDPOINTS)
         if n % 2 == 0:  # on/off pairs swap places every other run (drift hits both alike)
-            order = [e for pair in zip(order[1::3], order[0::3], order[2::3], strict=True)
-                     for e in pair]
+            for on, off in PAIRS:
+                i, j = order.index(on), order.index(off)
+                order[i], order[j] = order[j], order[i]
         for endpoint in order:
             result = run_wrk(children, targets[endpoint].base, targets[endpoint].script,
-                             args.seconds, args.threads, args.connections)
+                             args.seconds, args.threads, connections(endpoint, args))
             check(kind, endpoint, result)
             results[endpoint].append(result)
             if args.verbose:
@@ -242,6 +267,10 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     children.stop(quiet)
     children.stop(bare)
     return summarise(results)
+
+
+def connections(endpoint: str, args: argparse.Namespace) -> int:
+    return ANSWER_CONNECTIONS if endpoint == "cds_answer" else args.connections
 
 
 class BadRun(RuntimeError):
@@ -264,11 +293,15 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
         "report_ratio": round(med["report"]["rps"] / med["bare_post"]["rps"], 3),
         "next_visit_p99_ms": round(med["next_visit"]["p99_ms"], 2),
         "report_p99_ms": round(med["report"]["p99_ms"], 2),
+        "fhir_ratio": round(med["fhir"]["rps"] / med["bare_get"]["rps"], 3),
+        "cds_p99_ms": round(med["cds_answer"]["p99_ms"], 2),
+        "cds_p99_ms_c16": round(med["cds"]["p99_ms"], 2),
     }
     # the service and bare runs of one round ran back to back: their ratio is less exposed to
     # drift in machine load than the ratio of medians (printed for judging noise; extra keys)
     for key, (svc, bare) in {"next_visit_ratio": ("next_visit", "bare_get"),
-                             "report_ratio": ("report", "bare_post")}.items():
+                             "report_ratio": ("report", "bare_post"),
+                             "fhir_ratio": ("fhir", "bare_get")}.items():
         out[f"{key}_per_run"] = [round(a.rps / b.rps, 3)
                                  for a, b in zip(results[svc], results[bare], strict=True)]
     # logging and metrics on vs off: the relative slowdown, per endpoint and the larger one
@@ -287,6 +320,8 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
         "report_ratio": out["report_ratio"] >= TARGETS["report_ratio"],
         "next_visit_p99_ms": out["next_visit_p99_ms"] <= TARGETS["p99_ms"],
         "report_p99_ms": out["report_p99_ms"] <= TARGETS["p99_ms"],
+        "fhir_ratio": out["fhir_ratio"] >= TARGETS["fhir_ratio"],
+        "cds_p99_ms": out["cds_p99_ms"] <= TARGETS["cds_p99_ms"],
     }
     out["endpoints"] = {e: {"rps": round(m["rps"], 1), "p50_ms": round(m["p50_ms"], 2),
                             "p99_ms": round(m["p99_ms"], 2), "runs_rps": m["runs_rps"]}
@@ -329,6 +364,12 @@ def print_table(report: dict[str, dict[str, Any] | None], args: argparse.Namespa
         print(f"  logging + metrics overhead = {res['observability_overhead']:.3f}  (target <= "
               f"{TARGETS['observability_overhead']})  {mark(met['observability_overhead'])}   "
               f"by endpoint: {res['observability_overhead_by_endpoint']}")
+        print(f"  fhir       / bare GET  = {res['fhir_ratio']:.3f}  (target >= "
+              f"{TARGETS['fhir_ratio']})  {mark(met['fhir_ratio'])}   "
+              f"per run: {res['fhir_ratio_per_run']}")
+        print(f"  p99 CDS hook answer {res['cds_p99_ms']:.2f} ms at -c{ANSWER_CONNECTIONS} "
+              f"(target <= {TARGETS['cds_p99_ms']:g} ms)  {mark(met['cds_p99_ms'])}; "
+              f"{res['cds_p99_ms_c16']:.2f} ms queued behind -c{args.connections}")
     print()
 
 

@@ -42,6 +42,24 @@ function request()
   return wrk.format("GET", "/api/v1/plans/" .. next_id() .. "/next-visit", headers)
 end
 """,
+    "fhir": """
+function request()
+  return wrk.format("GET", "/api/v1/plans/" .. next_id() .. "/fhir", headers)
+end
+""",
+    # the ids of the cds script are patients' external ids (the hook's patientId)
+    "cds": """
+function request()
+  local body = string.format('{"hook": "appointment-book", "hookInstance": "bench-%d", '
+    .. '"context": {"userId": "Practitioner/bench", "patientId": "%s", "appointments": '
+    .. '{"resourceType": "Bundle", "type": "collection", "entry": ['
+    .. '{"resource": {"resourceType": "Appointment", "id": "a1", "status": "proposed", '
+    .. '"start": "%s"}}, '
+    .. '{"resource": {"resourceType": "Appointment", "id": "a2", "status": "proposed", '
+    .. '"start": "%s"}}]}}}', i, next_id(), soon, later)
+  return wrk.format("POST", "/cds-services/ims-cadence-visit-window", headers, body)
+end
+""",
     "report": """
 function request()
   local body = string.format('{"recorded_at": "%s", "pain": %d, "function": %d}',
@@ -64,10 +82,14 @@ end
 }
 
 
-def write_lua(path: Path, endpoint: str, ids: list[str], token: str, threads: int) -> None:
+def write_lua(path: Path, endpoint: str, ids: list[str], token: str, threads: int,
+              extra: dict[str, str] | None = None) -> None:
+    """The script of one endpoint; `extra` names Lua string constants it uses (cds: soon,
+    later)."""
     common = LUA_COMMON % {"ids": ", ".join(f'"{i}"' for i in ids), "token": token,
                            "threads": threads}
-    path.write_text(common + LUA_REQUEST[endpoint])
+    constants = "".join(f'local {name} = "{value}"\n' for name, value in (extra or {}).items())
+    path.write_text(common + constants + LUA_REQUEST[endpoint])
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}

@@ -4,12 +4,14 @@ it). Importing the package imports every model, so `Base.metadata` holds every t
 from scheduler.models.api_keys import ApiKey, api_key_clinics
 from scheduler.models.base import Base, table
 from scheduler.models.clinics import AuditEntry, Clinic, IdempotencyRecord, Patient, Ruleset
+from scheduler.models.feeds import CalendarFeed
 from scheduler.models.ops import ClinicNightly, SchedulerHeartbeat
 from scheduler.models.plans import OPEN_PLAN, DecisionRow, Plan, PlanEvent, Report, Visit
 from scheduler.models.webhooks import OutboxEvent, Webhook, WebhookDelivery
 
 __all__ = [
-    "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "Clinic", "ClinicNightly", "DecisionRow",
+    "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "CalendarFeed", "Clinic", "ClinicNightly",
+    "DecisionRow",
     "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanEvent", "Report", "Ruleset",
     "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "api_key_clinics", "table",
 ]

@@ -161,3 +161,9 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
                                 action=f"plan.{name}")
         uow.commit()
     return plan_view(loaded, now, state), decision  # after commit: outside the lock
+
+# Closed sets the API documents as enums on its outputs.
+FLAGS = tuple(str(v) for v in rules.Flag)
+REVIEW_REASONS = tuple(str(v) for v in rules.ReviewReason)
+PERIOD_UNITS = ("d", "wk")
+EVENT_KINDS = tuple(rules.EVENT_TYPES)

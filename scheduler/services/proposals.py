@@ -54,7 +54,7 @@ def decisions(uow: UnitOfWork, plan_id: str, *, scope: Scope = None, limit: int 
         rows = uow.session.scalars(query.order_by(DecisionRow.position.desc())
                                    .limit(limit + 1)).all()
         more, rows = len(rows) > limit, rows[:limit]
-        return Page(tuple({"id": r.id, **r.payload} for r in rows),
+        return Page(tuple({"id": r.id, "event_id": r.event_id, **r.payload} for r in rows),
                     encode([rows[-1].position]) if more else None)
 
 

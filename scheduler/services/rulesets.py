@@ -70,3 +70,8 @@ def add_ruleset(uow: UnitOfWork, body: Any, *, actor: Actor, now: datetime) -> d
 
 def _view(ruleset: rules.Ruleset) -> dict[str, Any]:
     return {"id": ruleset.id, "builtin": ruleset.id in BUILTIN, **ruleset.to_dict()}
+
+
+def example_body() -> dict[str, Any]:
+    """A valid new version (the built-in's parameters as version 2), for API examples."""
+    return {**rules.DEFAULT_RULESET.to_dict(), "version": 2}

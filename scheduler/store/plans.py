@@ -19,7 +19,7 @@ import rules
 from scheduler.calendar import ClinicCalendar, clinic_calendar
 from scheduler.errors import NotFound
 from scheduler.ids import new_id
-from scheduler.models import Clinic, DecisionRow, Plan, PlanEvent, table
+from scheduler.models import Clinic, DecisionRow, Patient, Plan, PlanEvent, table
 from scheduler.services.common import Scope, after_cursor
 
 
@@ -166,6 +166,35 @@ def load_for_proposal(connection: Connection, plan_id: str,
     found = connection.execute(_PROPOSAL, {"plan_id": plan_id}).first()
     if found is None or (scope is not None and found.clinic_id not in scope):
         raise NotFound("plan", plan_id)
+    return found.state, found.ruleset, clinic_calendar(found.clinic_id, *found[3:])
+
+
+_PATIENTS = table(Patient)
+# The plan a CDS hook judges: the patient's open plan, else their latest (discharged) one.
+_OF_EXTERNAL = (select(PLANS.c.state, PLANS.c.ruleset, PLANS.c.clinic_id, *_CALENDAR_COLUMNS)
+                .join(_PATIENTS, _PATIENTS.c.id == PLANS.c.patient_id)
+                .join(Clinic, Clinic.id == PLANS.c.clinic_id)
+                .where(_PATIENTS.c.external_id == bindparam("external_id"))
+                .order_by(PLANS.c.status == "discharged", PLANS.c.created_at.desc())
+                .limit(1))
+_OF_EXTERNAL_IN_CLINIC = _OF_EXTERNAL.where(_PATIENTS.c.clinic_id == bindparam("clinic_id"))
+_OF_EXTERNAL_IN_SCOPE = _OF_EXTERNAL.where(
+    _PATIENTS.c.clinic_id.in_(bindparam("scope", expanding=True)))
+
+
+def plan_of_patient(connection: Connection, external_id: str, scope: frozenset[str]
+                    ) -> tuple[dict[str, Any], str, ClinicCalendar] | None:
+    """(stored state, ruleset id, calendar) of the plan of the patient with this booking
+    system id in `scope`: their open plan, else their latest; None without a plan."""
+    if len(scope) == 1:
+        (clinic_id,) = scope
+        found = connection.execute(_OF_EXTERNAL_IN_CLINIC, {"external_id": external_id,
+                                                           "clinic_id": clinic_id}).first()
+    else:
+        found = connection.execute(_OF_EXTERNAL_IN_SCOPE, {"external_id": external_id,
+                                                          "scope": sorted(scope)}).first()
+    if found is None:
+        return None
     return found.state, found.ruleset, clinic_calendar(found.clinic_id, *found[3:])
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from rules import WindowState
+from scheduler.models import Patient, table
 from scheduler.store.plans import PLANS, WINDOW_COLUMNS, WindowColumns
 
 _C = PLANS.c
@@ -136,3 +137,21 @@ def nightly_claim(connection: Connection, clinic_id: str, today: date, size: int
     claimed = connection.execute(update(PLANS).where(_C.id.in_(pending.scalar_subquery()))
                                  .values(nightly_date=today).returning(*WINDOW_COLUMNS))
     return [WindowColumns(*row) for row in claimed]
+
+
+_PATIENTS = table(Patient)
+FEED_COLUMNS = (_C.id, _C.patient_id, _C.version, _C.state, _C.ruleset, _C.updated_at,
+                _PATIENTS.c.external_id)
+
+
+def feed_windows(connection: Connection, *, clinic_id: str, first: date,
+                 last: date) -> list[Any]:
+    """Open plans of one clinic whose stored window overlaps `first`..`last` and is not
+    booked on `first` (a calendar feed's proposed follow-ups), by target date, with the
+    patient's external id."""
+    not_booked = or_(_C.booked_until.is_(None), _C.booked_until < first)
+    query = (select(*FEED_COLUMNS).join(_PATIENTS, _PATIENTS.c.id == _C.patient_id)
+             .where(_C.clinic_id == clinic_id, _C.next_target.is_not(None),
+                    _C.next_earliest <= last, _C.next_latest >= first, not_booked)
+             .order_by(_C.next_target, _C.id))
+    return list(connection.execute(query).all())
