@@ -86,9 +86,7 @@ def _store(response: Response) -> Response:
     if key is None:
         return response
     wiring = cadence()
-    # A no-store response (e.g. a calendar feed's URL, a credential) is not kept for replay.
-    if (response.status_code >= 500 or response.is_streamed
-            or "no-store" in response.headers.get("Cache-Control", "")):
+    if response.status_code >= 500 or response.is_streamed:
         store.release(wiring.uow(), client=g.api_key.id, key=key)
         return response
     created = g.pop(_SECRET, None)

@@ -10,7 +10,7 @@ from flask import Response, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from api import auth
+from api import auth, idempotency
 from api.auth import READ_ROLES, requires
 from api.blueprint import Blueprint
 from api.context import cadence
@@ -97,10 +97,12 @@ class CalendarFeeds(MethodView):
     def post(self, clinic_id: str) -> Any:
         """A revocable calendar-feed URL of the clinic's proposed follow-ups (next 8 weeks),
         for calendar apps that cannot send a bearer key. The URL is shown once; only a hash of
-        its token is stored. Not replayed for an Idempotency-Key (the token is not kept)."""
+        its token is stored. A replay of its Idempotency-Key is a 409 naming the feed (the token
+        is not kept), like a new API key's."""
         wiring = cadence()
         issued = feeds.create_feed(wiring.uow(), clinic_id, actor=auth.actor(),
                                    now=wiring.now(), scope=auth.scope())
+        idempotency.carries_secret(issued.feed.id)  # the URL is a credential: never replayed
         body = {"id": issued.feed.id, "clinic_id": issued.feed.clinic_id,
                 "url": request.host_url.rstrip("/") + issued.path,
                 "created_at": issued.feed.created_at}

@@ -120,6 +120,10 @@ ACTION_EXAMPLES = {
     "record_consent": {"recorded_at": "2026-11-20T10:00:00-08:00", "recorded_by": "physio:12"},
     "override": EXAMPLES["performPlanAction"],
     "set_phase": {"phase": "middle", "reason": "responding faster than expected"},
+    "set_authorization": {"reason": "insurer approval 2026-12",
+                          "authorization": {"payer": "Pacific Blue Cross", "visits_allowed": 6,
+                                            "valid_until": "2027-01-31",
+                                            "count_no_shows": False}},
 }
 
 _HEADERS = {
@@ -130,12 +134,17 @@ _HEADERS = {
                             "the same Idempotency-Key", "schema": {"type": "string",
                                                                    "enum": ["true"]}},
 }
+# RFC 9110 section 8.8.3 / 13.1.1: `*` or a comma-separated list of (weak) entity tags; any
+# other value is a 400 (api/etag.py), so the schema says so too.
+ENTITY_TAGS = (r'^[ \t]*(\*|(W/)?"[\x21\x23-\x7e]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e]*")*)'
+               r'[ \t]*$')
 PARAMETERS = {
     "IfMatch": {"name": "If-Match", "in": "header", "required": True,
-                "schema": {"type": "string", "minLength": 1}, "example": '"7-2026-11-24"',
+                "schema": {"type": "string", "minLength": 1, "pattern": ENTITY_TAGS},
+                "example": '"7-2026-11-24"',
                 "description": "The ETag last read; missing: 428, stale: 412"},
     "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False,
-                    "schema": {"type": "string", "minLength": 1},
+                    "schema": {"type": "string", "minLength": 1, "pattern": ENTITY_TAGS},
                     "description": "An ETag already held: 304 while it is current"},
 }
 

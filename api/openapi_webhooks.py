@@ -52,9 +52,11 @@ def webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
             if event in previous:
                 extra["previous"] = {"type": "object", "properties": previous[event],
                                      "required": list(previous[event])}
-            if event == "plan.review_required":
+            if event == "plan.review_required":  # rule 22 adds the patient's own word
                 extra["new_reasons"] = {"type": "array", "items": {
-                    "type": "string", "enum": list(plans.REVIEW_REASONS)}}
+                    "type": "string", "enum": [*plans.REVIEW_REASONS, "patient_reported_worse"]}}
+            if event == "plan.authorization_low":  # rule 21, once per crossing into low
+                extra["exhausted"] = {"type": "boolean"}
             data = {"allOf": [{"$ref": REF + "PlanEventData"},
                               {"type": "object", "properties": extra, "required": list(extra)}]
                     } if extra else {"$ref": REF + "PlanEventData"}

@@ -81,6 +81,8 @@ def _mutations(body: dict[str, Any]) -> st.SearchStrategy[str]:
     extra = st.builds(lambda key, literal: json.dumps(body)[:-1] + f", {json.dumps(key)}: "
                       f"{literal}}}", st.sampled_from(["x", "\x00", "\ud800", "id", "version"]),
                       literals)
+    if not paths:  # a body-less operation: what is sent is extra (or broken) alone
+        return extra
     return st.one_of(st.builds(replace, st.sampled_from(paths), literals), extra)
 
 
@@ -131,7 +133,10 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
                            {"clinic_id": clinic.id, "external_id": "M-1", "display_name": "A"}),
         "POST /plans": ("POST", "/api/v1/plans", booking,
                         plan_body(other.id, consent={"recorded_at": iso(hours=-1),
-                                                     "recorded_by": "physio:2"})),
+                                                     "recorded_by": "physio:2"},
+                                  authorization={"payer": "PBC", "visits_allowed": 6,
+                                                 "valid_until": "2027-01-31",
+                                                 "count_no_shows": True})),
         "POST /plans/{id}/actions": ("POST", f"/api/v1/plans/{plan.id}/actions",
                                      {**physio, **star},
                                      {"action": "override", "reason": "x", "until": "2026-12-01",
@@ -142,18 +147,22 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
         "POST /plans/{id}/visits": ("POST", f"/api/v1/plans/{plan.id}/visits", booking,
                                     visit_body("V-N")),
         "PATCH /visits/{id}": ("PATCH", f"/api/v1/visits/{visit.id}", booking,
-                               {"status": "cancelled", "starts_at": iso(4)}),
+                               {"status": "cancelled", "starts_at": iso(4),
+                                "cancellation_reason": "feeling_better",
+                                "needs_reschedule": False}),
         "POST /rulesets": ("POST", "/api/v1/rulesets", admin, ruleset),
         "POST /webhooks": ("POST", "/api/v1/webhooks", booking,
                            {"clinic_id": clinic.id, "url": "https://example.test/h",
                             "events": ["plan.created"]}),
+        "POST /clinics/{id}/calendar-feeds": ("POST", f"/api/v1/clinics/{clinic.id}/calendar-feeds",
+                                              booking, {}),
     }
 
 
 OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /patients",
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
-              "POST /webhooks"]
+              "POST /webhooks", "POST /clinics/{id}/calendar-feeds"]
 
 
 def test_every_post_and_patch_is_listed(app):

@@ -89,7 +89,7 @@ def test_plan_actions_are_a_one_of_discriminated_on_action(spec):
     assert schema["discriminator"]["propertyName"] == "action"
     assert set(schema["discriminator"]["mapping"]) == {
         "record_consent", "override", "clear_override", "set_phase", "hold", "resume",
-        "discharge"}
+        "discharge", "set_authorization", "clear_authorization"}
     assert valid(spec, schema, {"action": "hold", "reason": "review"})
     assert not valid(spec, schema, {"action": "hold"})
     assert not valid(spec, schema, {"action": "set_phase", "reason": "x"})
@@ -105,7 +105,7 @@ def test_every_request_body_has_an_example_that_its_schema_accepts(spec):
 def test_webhooks_describe_each_event_payload(spec):
     assert set(spec["webhooks"]) == {
         "plan.created", "plan.phase_changed", "plan.frequency_changed", "plan.status_changed",
-        "plan.review_required", "followup.due", "followup.overdue"}
+        "plan.review_required", "followup.due", "followup.overdue", "plan.authorization_low"}
     due = spec["webhooks"]["followup.due"]["post"]["requestBody"]["content"][
         "application/json"]["schema"]
     assert valid(spec, due, {"type": "followup.due", "timestamp": "2026-11-24T11:30:00Z",

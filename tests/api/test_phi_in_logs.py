@@ -101,6 +101,37 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
     ok(call("GET", f"{API}/webhooks", booking))
     ok(call("GET", f"{API}/webhooks/{hook['id']}/deliveries", booking))
     assert call("DELETE", f"{API}/webhooks/{hook['id']}", booking).status_code == 204
+    # the interoperability endpoints and the caps' fields (rules 21-22)
+    tag = call("GET", f"{API}/plans/{pid}", booking).headers["ETag"]
+    ok(call("POST", f"{API}/plans/{pid}/actions", {**physio, "If-Match": tag}, {
+        "action": "set_authorization", "reason": s("auth_reason"),
+        "authorization": {"payer": s("payer"), "visits_allowed": 6, "count_no_shows": False}}))
+    booked = ok(call("POST", f"{API}/plans/{pid}/visits", booking, {
+        "external_id": s("booked_external_id"), "kind": "needling", "starts_at": at(30),
+        "status": "booked"}), 201)
+    ok(call("PATCH", f"{API}/visits/{booked['id']}", booking, {
+        "status": "cancelled", "cancellation_reason": "condition_worse"}))
+    ok(call("GET", f"{API}/plans/{pid}/fhir", booking))
+    assert call("GET", f"{API}/plans/{pid}/calendar.ics", booking).status_code == 200
+    feed = ok(call("POST", f"{API}/clinics/{cid}/calendar-feeds", booking), 201)
+    assert call("GET", "/" + feed["url"].split("/", 3)[3]).status_code == 200
+    assert call("DELETE", f"{API}/calendar-feeds/{feed['id']}", booking).status_code == 204
+    ok(call("GET", "/cds-services", booking))
+    appointment = {"resourceType": "Appointment", "id": s("appointment_id"),
+                   "status": "proposed", "start": at(40), "description": s("appointment_text"),
+                   "serviceType": [{"coding": [{"system": "urn:ims-cadence:visit-kind",
+                                                "code": "needling"}]}]}
+    ok(call("POST", "/cds-services/ims-cadence-visit-window", booking, {
+        "hook": "appointment-book", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/1", "patientId": s("external_id"),
+                    "appointments": {"resourceType": "Bundle", "type": "collection",
+                                     "entry": [{"resource": appointment}]}}}))
+    ok(call("POST", "/cds-services/ims-cadence-visit-window/feedback", booking, {"feedback": [
+        {"card": "9368d37b-283f-44a0-93ea-547cebab93bb", "outcome": "overridden",
+         "outcomeTimestamp": at(0), "overrideReason": {
+             "reason": {"code": "physiotherapist-approved",
+                        "system": "urn:ims-cadence:cds-override-reason"},
+             "userComment": s("cds_comment")}}]}))
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
         assert call("GET", path).status_code == 200
 
