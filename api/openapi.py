@@ -45,6 +45,11 @@ X_ACTOR = {
 }
 
 
+ALWAYS = (http.HTTPStatus.UNAUTHORIZED, http.HTTPStatus.TOO_MANY_REQUESTS)
+WITH_BODY = (http.HTTPStatus.BAD_REQUEST, http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+             http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+
+
 class CadenceApi(Api):
     """Api whose documented error responses are problem+json."""
 
@@ -73,7 +78,8 @@ class CadenceApi(Api):
                                           mimetype="application/json")
 
     def register_blueprint(self, blp: Any, **options: Any) -> None:
-        """Register, then document the headers every operation of ours honours."""
+        """Register, then document the headers every operation of ours honours and the
+        answers any of them may give (401, 429; with a body also 400, 413 and 415)."""
         super().register_blueprint(blp, **options)
         self._finished = None
         for path, operations in self.spec._paths.items():  # apispec keeps no public iterator
@@ -88,6 +94,12 @@ class CadenceApi(Api):
                     ref = {"$ref": f"#/components/parameters/{name}"}
                     if ref not in refs:
                         refs.append(ref)
+                responses = operation.setdefault("responses", {})
+                statuses = ALWAYS + (WITH_BODY if method in ("post", "patch", "put") else ())
+                for status in statuses:
+                    if str(status.value) not in responses:
+                        responses[str(status.value)] = self.spec.components.get_ref(
+                            "response", status.name)
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:

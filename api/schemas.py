@@ -76,9 +76,12 @@ ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
 class Rfc3339DateTime(fields.AwareDateTime):
     """An RFC 3339 date-time with an offset; anything else is 422."""
 
+    default_error_messages = {
+        "rfc3339": "Not an RFC 3339 date-time with an offset (e.g. 2026-12-02T05:00:00Z)."}
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str) or not RFC3339.fullmatch(value):
-            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+            raise self.make_error("rfc3339")
         # fromisoformat (Python 3.11) wants an upper-case T and takes "Z" only upper-case.
         return super()._deserialize(value.upper(), attr, data, **kwargs)
 
@@ -86,9 +89,11 @@ class Rfc3339DateTime(fields.AwareDateTime):
 class FullDate(fields.Date):
     """An RFC 3339 full-date, YYYY-MM-DD (not 20261202 nor a week date)."""
 
+    default_error_messages = {"full_date": "Not a date of the form YYYY-MM-DD."}
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str) or not FULL_DATE.fullmatch(value):
-            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+            raise self.make_error("full_date")
         return super()._deserialize(value, attr, data, **kwargs)
 
 

@@ -50,6 +50,7 @@ def test_an_expiry_in_the_past_or_naive_is_422(client, admin, clinic, clock, pro
             "name": "b", "role": "booking_system", "clinic_ids": [clinic.id],
             "expires_at": value}), 422)
         assert list(body["errors"]) == ["expires_at"]
+        assert "Unknown field." not in body["errors"]["expires_at"], value
 
 
 def test_a_key_without_expiry_never_expires(client, admin, clinic, clock):

@@ -90,8 +90,15 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(limited, make_heade
 
 
 def test_the_default_rate_limit_is_1200_a_minute(client, booking):
-    limits = client.application.extensions["cadence_limits"]
+    app = client.application
+    limits = app.extensions["cadence_limits"]
     assert [str(item) for item in limits.per_key] == ["1200 per 1 minute"]
+    # flask-limiter's own per-request hooks (46-68 us a request) are not installed
+    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None],
+             *app.teardown_request_funcs[None]]
+    assert not [fn for fn in hooks if "flask_limiter" in repr(fn)
+                or getattr(getattr(fn, "__self__", None), "__module__", "").startswith(
+                    "flask_limiter")]
     for _ in range(30):
         assert client.get("/api/v1/clinics", headers=booking).status_code == 200
 
