@@ -31,7 +31,7 @@ HTTP_REQUESTS = Counter("cadence_http_requests", "HTTP requests by route templat
 HTTP_LATENCY = Histogram("cadence_http_request_duration_seconds", "HTTP request latency by "
                          "route template", ["route"],
                          buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-log = log_setup.FastLogger("cadence.access")
+log = log_setup.FastLogger("cadence.access", context=False)  # request_id passed below
 _counters: dict[tuple[str, str, int], Any] = {}  # labelled children, looked up once each
 _latencies: dict[str, Any] = {}
 
@@ -95,7 +95,8 @@ def _finisher(settings: Settings):  # type: ignore[no-untyped-def]
             latency.observe(elapsed)
         if access:
             log.info("request", method=method, route=route, status=status,
-                     duration_ms=round(elapsed * 1000, 2), **_known_ids(req, here))
+                     duration_ms=round(elapsed * 1000, 2), **_known_ids(req, here),
+                     request_id=rid)
         return response
 
     return finish
