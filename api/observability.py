@@ -25,13 +25,16 @@ HEADER = "X-Request-Id"
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
 _OUR_ID = re.compile(r"(cln|pln)_[0-9a-f]{20}\Z")
 UNMATCHED = "<unmatched>"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 HTTP_REQUESTS = Counter("cadence_http_requests", "HTTP requests by route template, method and "
                         "status", ["route", "method", "status"])
 HTTP_LATENCY = Histogram("cadence_http_request_duration_seconds", "HTTP request latency by "
                          "route template", ["route"],
                          buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-log = log_setup.FastLogger("cadence.access")
+log = log_setup.FastLogger("cadence.access", context=False)  # request_id passed below
+_counters: dict[tuple[str, str, int], Any] = {}  # labelled children, looked up once each
+_latencies: dict[str, Any] = {}
 
 
 def request_id() -> str | None:
@@ -77,14 +80,24 @@ def _finisher(settings: Settings) -> Callable[[Response], Response]:
         elapsed = time.perf_counter() - here.obs_started
         req = request._get_current_object()  # type: ignore[attr-defined]
         rule, method = req.url_rule, req.method
+        if method not in METHODS:
+            method = "OTHER"  # clients choose the method: keep the label set bounded
         route = rule.rule if rule is not None else UNMATCHED
         status = response.status_code
         if counted:
-            HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            HTTP_LATENCY.labels(route).observe(elapsed)
+            counter = _counters.get((route, method, status))
+            if counter is None:
+                counter = _counters.setdefault((route, method, status),
+                                               HTTP_REQUESTS.labels(route, method, str(status)))
+            latency = _latencies.get(route)
+            if latency is None:
+                latency = _latencies.setdefault(route, HTTP_LATENCY.labels(route))
+            counter.inc()
+            latency.observe(elapsed)
         if access:
             log.info("request", method=method, route=route, status=status,
-                     duration_ms=round(elapsed * 1000, 2), **_known_ids(req, here))
+                     duration_ms=round(elapsed * 1000, 2), **_known_ids(req, here),
+                     request_id=rid)
         return response
 
     return finish

@@ -43,6 +43,8 @@ Prints a table, then exactly one JSON line:
    "postgresql": {...} | null}
 observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
 (0.03 = 3 % slower with logging and metrics on). Ratios against the bare app use the "on" runs.
+Also reported: the servers' CPU time per request (gunicorn master + workers, from /proc) and
+observability_cpu_overhead (on / off - 1 of it), which moves less with the machine's load.
 Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05;
 fhir_ratio (FHIR GET vs bare GET) >= 0.3, cds_p99_ms <= 20. The process exits 0 even when a
 target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw errors or
@@ -185,6 +187,29 @@ def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str]]:
 class Target:
     base: str
     script: Path
+    server: int  # the gunicorn master's pid (its workers' CPU time is counted)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """User + system CPU time of a gunicorn master and its workers so far (from /proc).
+
+    CPU time per request moves far less than req/s when other work shares the machine, so
+    it is reported beside the throughput comparison as a steadier view of the same cost."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(entry) == master or int(fields[1]) == master:  # fields[1]: ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / _TICK
 
 
 def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Namespace,
@@ -239,7 +264,8 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
                   args.threads, appointments if hook else None)
         base = bare_base if bare_side else quiet_base if endpoint.endswith("_off") \
             else service_base
-        targets[endpoint] = Target(base, script)
+        server = (bare if bare_side else quiet if endpoint.endswith("_off") else service).pid
+        targets[endpoint] = Target(base, script, server)
 
     log(f"{kind}: warm-up {args.warmup:g} s per endpoint")
     for endpoint in ENDPOINTS:
@@ -248,6 +274,7 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
         check(kind, endpoint, warm)
 
     results: dict[str, list[WrkResult]] = {e: [] for e in ENDPOINTS}
+    cpu_us: dict[str, list[float]] = {e: [] for e in ENDPOINTS}  # server CPU per request
     for n in range(1, args.runs + 1):
         order = list(ENDPOINTS)
         if n % 2 == 0:  # on/off pairs swap places every other run (drift hits both alike)
@@ -255,18 +282,22 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
                 i, j = order.index(on), order.index(off)
                 order[i], order[j] = order[j], order[i]
         for endpoint in order:
+            before = server_cpu_seconds(targets[endpoint].server)
             result = run_wrk(children, targets[endpoint].base, targets[endpoint].script,
                              args.seconds, args.threads, connections(endpoint, args))
+            used = server_cpu_seconds(targets[endpoint].server) - before
             check(kind, endpoint, result)
             results[endpoint].append(result)
+            cpu_us[endpoint].append(used / max(result.requests, 1) * 1e6)
             if args.verbose:
                 log(result.raw)
             log(f"{kind} run {n}/{args.runs} {endpoint:<10} {result.rps:8.1f} req/s "
-                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
+                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
+                f"server CPU {cpu_us[endpoint][-1]:7.0f} us/request")
     children.stop(service)
     children.stop(quiet)
     children.stop(bare)
-    return summarise(results)
+    return summarise(results, cpu_us)
 
 
 def connections(endpoint: str, args: argparse.Namespace) -> int:
@@ -283,7 +314,8 @@ def check(kind: str, endpoint: str, result: WrkResult) -> None:
                      f"socket errors out of {result.requests}:\n{result.raw}")
 
 
-def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
+def summarise(results: dict[str, list[WrkResult]],
+              cpu_us: dict[str, list[float]]) -> dict[str, Any]:
     med = {e: {"rps": statistics.median(r.rps for r in rs),
                "p50_ms": statistics.median(r.p50_ms for r in rs),
                "p99_ms": statistics.median(r.p99_ms for r in rs),
@@ -313,6 +345,10 @@ def summarise(results: dict[str, list[WrkResult]]) -> dict[str, Any]:
         e: [round(1 - a.rps / b.rps, 3) for a, b in zip(results[e], results[f"{e}_off"],
                                                          strict=True)]
         for e in ("next_visit", "report")}
+    cpu = {e: statistics.median(v) for e, v in cpu_us.items()}
+    out["server_cpu_us_per_request"] = {e: round(v, 1) for e, v in cpu.items()}
+    out["observability_cpu_overhead"] = max(round(cpu[e] / cpu[f"{e}_off"] - 1, 3)
+                                            for e in ("next_visit", "report"))
     out["targets_met"] = {
         "observability_overhead": out["observability_overhead"]
         <= TARGETS["observability_overhead"],
@@ -370,6 +406,8 @@ def print_table(report: dict[str, dict[str, Any] | None], args: argparse.Namespa
         print(f"  p99 CDS hook answer {res['cds_p99_ms']:.2f} ms at -c{ANSWER_CONNECTIONS} "
               f"(target <= {TARGETS['cds_p99_ms']:g} ms)  {mark(met['cds_p99_ms'])}; "
               f"{res['cds_p99_ms_c16']:.2f} ms queued behind -c{args.connections}")
+        print(f"  server CPU per request, on vs off: +{res['observability_cpu_overhead']:.3f}  "
+              f"{res['server_cpu_us_per_request']} us")
     print()
 
 
