@@ -30,6 +30,22 @@ class RulesetOut(Schema):
     parameters = fields.Dict(keys=fields.String())
 
 
+def _parameter(kind: str, low: float, high: float, meaning: str) -> fields.Field:
+    """One ruleset parameter's field, typed and bounded as the engine checks it."""
+    bounds = validate.Range(min=low, max=high)
+    if kind == "int":
+        return StrictInteger(validate=bounds, metadata={"description": meaning})
+    if kind == "weeks":
+        return fields.List(StrictInteger(validate=bounds), validate=validate.Length(min=1, max=52),
+                           metadata={"description": meaning})
+    return fields.Float(validate=bounds, allow_nan=False, metadata={"description": meaning})
+
+
+RulesetParameters = StrictSchema.from_dict(
+    {name: _parameter(*spec) for name, spec in rulesets.PARAMETER_SPEC.items()},
+    name="RulesetParameters")
+
+
 class RulesetIn(StrictSchema):
     """A ruleset version: every parameter of rules.md (see GET /rulesets/ims-default@1).
     `parameters` is validated by the rules engine, which names the bad parameter."""
@@ -39,7 +55,9 @@ class RulesetIn(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=64))
     version = StrictInteger(validate=validate.Range(min=1, max=MAX_RULESET_VERSION))
     description = fields.String(validate=validate.Length(max=2000))
-    parameters = fields.Dict(keys=fields.String())
+    parameters = fields.Nested(RulesetParameters, metadata={
+        "description": "Every parameter of rules.md; the later ones (authorization_warn_*, "
+                       "checkin_after_hours) default when left out"})
 
 
 class RulesetList(Schema):

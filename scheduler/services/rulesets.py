@@ -16,6 +16,8 @@ from scheduler.services import audit
 from scheduler.services.common import Actor
 
 BUILTIN = {rules.DEFAULT_RULESET.id: rules.DEFAULT_RULESET}
+# parameter -> (kind "int" | "num" | "weeks", low, high, meaning): for the HTTP schema
+PARAMETER_SPEC: dict[str, tuple[str, float, float, str]] = dict(rules.SPEC)
 _cache: dict[str, rules.Ruleset] = dict(BUILTIN)  # versions are immutable: safe to cache
 
 
