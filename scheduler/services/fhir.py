@@ -183,6 +183,15 @@ def plan_bundle(uow: UnitOfWork, plan_id: str, *, now: datetime,
                  "text": KIND_TEXT["needling"]},
         "subject": subject, "occurrenceTiming": _timing(in_force),
     }
+    auth = state.authorization
+    if auth is not None:  # rules.md rule 21: the payer's cap is the course's quantity
+        request["quantityQuantity"] = {"value": auth.visits_allowed, "unit": "visits",
+                                       "system": "http://unitsofmeasure.org", "code": "{visit}"}
+        until = f" until {auth.valid_until.isoformat()}" if auth.valid_until else ""
+        request["note"] = [{"text": f"Authorized{' by ' + auth.payer if auth.payer else ''}: "
+                                    f"{auth.visits_allowed} visits{until}; "
+                                    f"{len(state.authorized_visits)} used, "
+                                    f"{state.visits_left} left."}]
     resources: list[dict[str, Any]] = [care_plan, request]
     if window.kind is not None and window.earliest is not None and window.latest is not None:
         kind = str(window.kind)

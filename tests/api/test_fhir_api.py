@@ -168,3 +168,19 @@ def test_a_new_report_is_in_the_next_bundle(client, booking, clinic):
                    json=report_body(iso(), pain=3)), 201)
     (observation,) = of_type(bundle(client, booking, plan["id"]), "Observation")
     assert observation["valueInteger"] == 3
+
+
+def test_an_authorization_is_the_service_requests_quantity(client, booking, clinic, clock):
+    plan = make_plan(client, booking, clinic.id, authorization={
+        "payer": "Pacific Blue Cross", "visits_allowed": 6, "valid_until": "2027-01-31",
+        "count_no_shows": False})
+    clock.advance(days=1)
+    ok(client.post(f"{API}/plans/{plan['id']}/visits", headers=booking,
+                   json=visit_body("A-1", "attended", iso(1))), 201)
+    request = validated(bundle(client, booking, plan["id"]))["ServiceRequest"]
+    assert request["quantityQuantity"]["value"] == 6
+    assert "5 left" in request["note"][0]["text"]
+    plain = make_plan(client, booking, clinic.id, "MRN-2")
+    assert "quantityQuantity" not in validated(bundle(client, booking, plain["id"]))[
+        "ServiceRequest"]
+
