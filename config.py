@@ -56,6 +56,7 @@ class Settings:
     testing: bool = False
     idempotency_ttl_hours: int = 24
     require_scheduler: bool = False  # /readyz fails while no scheduler leader has beaten
+    what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -79,5 +80,8 @@ class Settings:
             require_scheduler=_bool("REQUIRE_SCHEDULER", env.get("REQUIRE_SCHEDULER", "false")),
             idempotency_ttl_hours=_int(
                 "IDEMPOTENCY_TTL_HOURS", env.get("IDEMPOTENCY_TTL_HOURS", "24"), 1, 24 * 30
+            ),
+            what_if_sync_max=_int(
+                "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
             ),
         )
