@@ -218,6 +218,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (PlanCreated, ConsentRecorded, ProgressReport, VisitChanged, OverrideSet,
                 OverrideCleared, PhaseSet, Held, Resumed, Discharged, TimePassed)
 }
+_FIELD_NAMES = {kind: frozenset(f.name for f in fields(cls)) for kind, cls in EVENT_TYPES.items()}
 _DATETIMES = {"at", "starts_at"}
 _DATES = {"start_date", "onset_date", "until"}
 
@@ -230,7 +231,7 @@ def event_from_dict(data: Any) -> Event:
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise UnknownEventKind("kind", f"unknown event kind {data.get('kind')!r}")
-    names = {f.name for f in fields(cls)}
+    names = _FIELD_NAMES[cls.kind]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == "kind":

@@ -34,8 +34,8 @@ from scheduler.services.what_if_worker import context, init, replay_chunk, run_c
 from scheduler.store import what_if as store
 
 log = logging.getLogger("cadence.what_if")
-CHUNK = 1000  # plans per page read and per pool task
-SERIAL_MAX = 2 * CHUNK  # up to this many plans, no pool: starting one costs more than it saves
+CHUNK = 500  # plans per page read and per pool task (20 tasks for 10,000 plans)
+SERIAL_MAX = 2000  # up to this many plans, no pool: starting one costs more than it saves
 STALE_AFTER = timedelta(minutes=30)  # a running job silent this long lost its runner
 
 
@@ -198,19 +198,18 @@ def _replay(session: Session, connection: Connection, clinic: store.ClinicColumn
     """The tallies of the clinic's active plans, page by page in plan id order."""
     bodies = {rid: resolve(session, rid).to_dict()
               for rid in store.active_rulesets(connection, clinic.id)}
-    args = (clinic, bodies, candidate.to_dict(), as_of)
+    ctx = context(clinic, bodies, candidate.to_dict(), as_of)
     pages = store.active_plans(connection, clinic.id, CHUNK)
     size = workers()
     if size == 1 or count <= SERIAL_MAX:
-        ctx = context(*args)
         for page in pages:
             yield replay_chunk(connection, ctx, page, after, keep)
         return
     url = connection.engine.url.render_as_string(hide_password=False)
-    # fork: a worker starts in milliseconds and inherits nothing it uses (init() opens its
-    # own engine); the parent keeps reading pages while the workers fold.
+    # fork: a worker starts in milliseconds with the context built above (nothing pickled)
+    # and opens its own engine in init(); the parent keeps reading pages while they fold.
     with ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("fork"),
-                             initializer=init, initargs=(url, *args)) as pool:
+                             initializer=init, initargs=(url, ctx)) as pool:
         pending: deque[Future[Tally]] = deque()
         for page in pages:
             pending.append(pool.submit(run_chunk, page, after, keep))

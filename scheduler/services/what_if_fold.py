@@ -74,10 +74,6 @@ def per_week(state: rules.PlanState, on: date) -> Fraction:
     return WEEK / rules.in_force(state, on).interval
 
 
-def _rules_of(folded: rules.Fold) -> Counter[str]:
-    return Counter(e.rule for d in folded.decisions for e in d.explanations)
-
-
 def _side(state: rules.PlanState, window: rules.Window, on: date) -> dict[str, Any]:
     return {"phase": str(state.phase), "status": str(state.status),
             "frequency": rules.in_force(state, on).to_dict(),
@@ -108,8 +104,9 @@ def replay_plan(plan_id: str, events: Iterable[rules.Event], current: rules.Rule
     differ; its item kept when its id is after `after` and fewer than `keep` are held. A plan
     created after `as_of` did not exist then and is left out; a history that cannot be folded
     is counted in `errors`."""
-    upto = [event for event in events if event.at <= moment.as_of]
-    if not any(isinstance(event, rules.PlanCreated) for event in upto):
+    as_of = moment.as_of
+    upto = [event for event in events if event.at <= as_of]
+    if not upto or not any(type(event) is rules.PlanCreated for event in upto):
         return
     try:
         now = rules.fold(upto, current, moment.local_date)
@@ -122,8 +119,8 @@ def replay_plan(plan_id: str, events: Iterable[rules.Event], current: rules.Rule
     a, b = now.state, then.state
     tally.per_week_current += per_week(a, on)
     tally.per_week_candidate += per_week(b, on)
-    tally.rules_current.update(_rules_of(now))
-    tally.rules_candidate.update(_rules_of(then))
+    tally.rules_current.update([e.rule for d in now.decisions for e in d.explanations])
+    tally.rules_candidate.update([e.rule for d in then.decisions for e in d.explanations])
     # The window is a function of the state and the ruleset's window factors: the same state
     # (but for the ruleset's name) and factors give the same window, so none is computed.
     if a[1:] == b[1:] and (current.window_early_factor, current.window_late_factor) == (

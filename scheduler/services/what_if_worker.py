@@ -64,13 +64,14 @@ _engine: Engine | None = None
 _context: Context | None = None
 
 
-def init(database_url: str, clinic: Sequence[Any], rulesets: dict[str, dict[str, Any]],
-         candidate: dict[str, Any], as_of: datetime) -> None:
-    """A pool process's initializer: its own engine (never one inherited from the parent)."""
+def init(database_url: str, ctx: Context) -> None:
+    """A pool process's initializer: its own engine (never one inherited from the parent) and
+    the replay's context, built by the parent before it forked (the calendar's holiday and
+    time-zone tables are costly to build; a forked worker inherits them)."""
     global _engine, _context
     _engine = make_engine(database_url)
     util.Finalize(None, _engine.dispose, exitpriority=10)  # close connections on exit
-    _context = context(clinic, rulesets, candidate, as_of)
+    _context = ctx
 
 
 def run_chunk(plans: Sequence[tuple[str, str]], after: str, keep: int | None) -> Tally:
