@@ -80,6 +80,7 @@ def what_if(uow: UnitOfWork, *, clinic_id: str, candidate: Any, as_of: datetime 
             job_id = new_id("wif")
             store.insert_job(connection, job_id=job_id, clinic_id=clinic_id, now=now,
                              request={"candidate": ruleset.to_dict(),
+                                      "candidate_id": ruleset.id,
                                       "as_of": moment.isoformat()})
             uow.commit()
             return {"id": job_id, "status": "queued"}
@@ -107,7 +108,7 @@ def get_job(uow: UnitOfWork, job_id: str, *, scope: Scope, limit: int = 50,
             raise NotFound("what-if", job_id)
         answer: dict[str, Any] = {
             "id": row.id, "status": row.status,
-            **_header(row.clinic_id, rules.load_ruleset(row.request["candidate"]).id,
+            **_header(row.clinic_id, str(row.request.get("candidate_id")),
                       datetime.fromisoformat(row.request["as_of"]))}
         if row.status == "failed":
             answer["error"] = row.error

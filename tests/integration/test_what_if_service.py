@@ -58,3 +58,16 @@ def test_a_claimed_job_is_not_claimed_again_until_its_runner_is_silent(
     assert what_if.run_due_jobs(uow_factory, later, claimed_by="b") == 1
     done = what_if.get_job(uow_factory(), job["id"], scope=None)
     assert (done["status"], done["changed"], len(done["items"])) == ("done", 3, 3)
+
+
+def test_a_job_that_cannot_run_is_failed_with_its_reason(uow_factory: Any,
+                                                         clinic_id: str) -> None:
+    job = what_if.what_if(uow_factory(), clinic_id=clinic_id, candidate=STRICTER, as_of=None,
+                          now=AFTER, scope=None, sync_max=1)
+    with uow_factory() as uow:  # a request no runner can read (hand-edited, say)
+        uow.session.execute(store.JOBS.update().where(store.JOBS.c.id == job["id"])
+                            .values(request={"candidate": {}, "as_of": AFTER.isoformat()}))
+        uow.commit()
+    assert what_if.run_due_jobs(uow_factory, AFTER, claimed_by="a") == 1
+    failed = what_if.get_job(uow_factory(), job["id"], scope=None)
+    assert failed["status"] == "failed" and "InvalidRuleset" in failed["error"]
