@@ -186,7 +186,11 @@ def cpu_seconds() -> float:
 
 def run_child(kind: str, url: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", url],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        log(out.stderr)
+        raise RuntimeError(f"the {kind} child failed with exit code {out.returncode}")
+    log(f"  {kind}: {out.stdout.strip().splitlines()[-1]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
