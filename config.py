@@ -85,6 +85,7 @@ class Settings:
     scheduler_metrics_port: int = 0  # 0: the scheduler serves no metrics
     scheduler_metrics_host: str = "127.0.0.1"
     backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
+    what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -139,4 +140,7 @@ class Settings:
             backlog_threshold_seconds=_int(
                 "READYZ_BACKLOG_SECONDS", env.get("READYZ_BACKLOG_SECONDS", "600"), 1,
                 7 * 24 * 3600),
+            what_if_sync_max=_int(
+                "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
+            ),
         )

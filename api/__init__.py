@@ -31,12 +31,13 @@ from api import (
     proposals,
     security,
     webhooks,
+    what_if,
 )
 from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp, interop.blp)
+              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp)
 
 
 def create_app(

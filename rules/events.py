@@ -265,6 +265,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
                 OverrideCleared, PhaseSet, Held, Resumed, Discharged, TimePassed,
                 AuthorizationSet, AuthorizationCleared)
 }
+_FIELD_NAMES = {kind: frozenset(f.name for f in fields(cls)) for kind, cls in EVENT_TYPES.items()}
 _DATETIMES = {"at", "starts_at"}
 _DATES = {"start_date", "onset_date", "until", "valid_until"}
 
@@ -277,7 +278,7 @@ def event_from_dict(data: Any) -> Event:
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise UnknownEventKind("kind", f"unknown event kind {data.get('kind')!r}")
-    names = {f.name for f in fields(cls)}
+    names = _FIELD_NAMES[cls.kind]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == "kind":

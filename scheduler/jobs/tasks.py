@@ -19,6 +19,7 @@ from scheduler.jobs.nightly import run_nightly
 from scheduler.jobs.sweep import run_sweep
 from scheduler.log_setup import bind_request, clear_request, get_logger
 from scheduler.services.idempotency import purge_expired
+from scheduler.services.what_if import run_due_jobs
 from scheduler.webhooks.delivery import deliver_due
 
 log = get_logger("cadence.scheduler")
@@ -113,6 +114,14 @@ def purge_job() -> None:
     purge_expired(rt.uow_factory(), now=rt.clock(), ttl=rt.idempotency_ttl)
 
 
+def what_if_job() -> None:
+    """Run queued what-if jobs (claimed with a guarded UPDATE: never one job twice)."""
+    rt = _rt()
+    ran = run_due_jobs(rt.uow_factory, rt.clock(), claimed_by=rt.instance_id)
+    if ran:
+        log.info("what-if: %d jobs", ran)
+
+
 # id -> (function path, trigger kwargs, misfire grace seconds)
 JOBS: dict[str, tuple[str, dict, int]] = {
     "heartbeat": ("scheduler.jobs.tasks:heartbeat_job", {"trigger": "interval", "seconds": 15},
@@ -121,6 +130,7 @@ JOBS: dict[str, tuple[str, dict, int]] = {
     "sweep": ("scheduler.jobs.tasks:sweep_job", {"trigger": "interval", "minutes": 5}, 240),
     # every clinic's pass starts within 15 minutes of 03:30 in its own zone
     "nightly": ("scheduler.jobs.tasks:nightly_job", {"trigger": "cron", "minute": "*/15"}, 840),
+    "what_if": ("scheduler.jobs.tasks:what_if_job", {"trigger": "interval", "seconds": 10}, 30),
     "purge": ("scheduler.jobs.tasks:purge_job", {"trigger": "cron", "hour": 4, "minute": 45},
               3600),
 }

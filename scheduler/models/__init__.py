@@ -8,10 +8,12 @@ from scheduler.models.feeds import CalendarFeed
 from scheduler.models.ops import ClinicNightly, SchedulerHeartbeat
 from scheduler.models.plans import OPEN_PLAN, DecisionRow, Plan, PlanEvent, Report, Visit
 from scheduler.models.webhooks import OutboxEvent, Webhook, WebhookDelivery
+from scheduler.models.what_if import WhatIfItem, WhatIfJob
 
 __all__ = [
     "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "CalendarFeed", "Clinic", "ClinicNightly",
     "DecisionRow",
     "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanEvent", "Report", "Ruleset",
-    "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "api_key_clinics", "table",
+    "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "WhatIfItem", "WhatIfJob",
+    "api_key_clinics", "table",
 ]

@@ -66,6 +66,7 @@ class Plan(Base):
         Index("ix_plans_created_at_id", "created_at", "id"),
         Index("ix_plans_clinic_target", "clinic_id", "next_target", "id"),
         Index("ix_plans_clinic_nightly", "clinic_id", "nightly_date"),
+        Index("ix_plans_clinic_id", "clinic_id", "id"),  # the what-if walks a clinic by id
         Index("ix_plans_patient", "patient_id"),
         Index("ix_plans_status_phase", "status", "phase"),
         Index("uq_plans_one_open_per_patient", "patient_id", unique=True,

@@ -33,6 +33,8 @@ def test_values_are_coerced() -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"DATABASE_URL": "sqlite://"}, "DATABASE_URL"),
         ({"DATABASE_URL": "sqlite:///:memory:"}, "DATABASE_URL"),
+        ({"WHAT_IF_SYNC_MAX": "-1"}, "WHAT_IF_SYNC_MAX"),
+        ({"WHAT_IF_SYNC_MAX": "lots"}, "WHAT_IF_SYNC_MAX"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(environ: dict, variable: str) -> None:
@@ -49,3 +51,8 @@ def test_in_memory_sqlite_is_allowed_only_when_testing() -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_what_if_sync_max_defaults_to_20000_and_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).what_if_sync_max == 20_000
+    assert Settings.from_env({"WHAT_IF_SYNC_MAX": "500"}).what_if_sync_max == 500
