@@ -117,6 +117,10 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
     assert call("GET", "/" + feed["url"].split("/", 3)[3]).status_code == 200
     assert call("DELETE", f"{API}/calendar-feeds/{feed['id']}", booking).status_code == 204
     ok(call("GET", "/cds-services", booking))
+    what_if = ok(call("POST", f"{API}/rulesets/what-if", physio, {
+        "clinic_id": cid, "candidate": "ims-default@1"}))
+    assert what_if["changed"] == 0
+    assert call("GET", f"{API}/rulesets/what-if/wif_{'0' * 20}", physio).status_code == 404
     appointment = {"resourceType": "Appointment", "id": s("appointment_id"),
                    "status": "proposed", "start": at(40), "description": s("appointment_text"),
                    "serviceType": [{"coding": [{"system": "urn:ims-cadence:visit-kind",
