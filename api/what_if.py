@@ -35,7 +35,10 @@ class WhatIfIn(StrictSchema):
     clinic_id = text(40, required=True)
     candidate = Candidate(required=True, metadata={
         "description": "`name@version`, or {name, version, description?, parameters} as for "
-                       "POST /rulesets"})
+                       "POST /rulesets",
+        # what the engine takes, so a generated client (and schemathesis) sends only that
+        "oneOf": [{"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}@[1-9][0-9]{0,8}$"},
+                  {"$ref": "#/components/schemas/RulesetIn"}]})
     as_of = moment(load_default=None, metadata={
         "description": "Judge as of this instant (default now): events after it are left out"})
 

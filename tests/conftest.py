@@ -21,6 +21,7 @@ from config import Settings
 from scheduler import log_setup
 from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
+from scheduler.services import rulesets
 
 T0 = datetime(2026, 11, 2, 17, 30, tzinfo=UTC)
 
@@ -71,6 +72,7 @@ def engine(migrated_engine: Engine, _migrated_tables: list[Table]) -> Iterator[E
     with migrated_engine.begin() as connection:
         for table in _migrated_tables:
             connection.execute(delete(table))
+    rulesets.forget_stored()  # the rows it cached are gone
 
 
 @pytest.fixture

@@ -21,6 +21,13 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float, str]] = dict(rules.SPEC)
 _cache: dict[str, rules.Ruleset] = dict(BUILTIN)  # versions are immutable: safe to cache
 
 
+def forget_stored() -> None:
+    """Empty the cache of stored rulesets (versions are immutable and never deleted in
+    service; a test suite that empties its database between tests calls this)."""
+    _cache.clear()
+    _cache.update(BUILTIN)
+
+
 def resolve(session: Session, ruleset_id: str) -> rules.Ruleset:
     """The ruleset called `name@version`; NotFound when no such version is stored."""
     found = _cache.get(ruleset_id)
