@@ -20,7 +20,8 @@ For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluste
      engine factory), `--rows` seeded rows, under gunicorn the same way;
   4. warm-up, then `wrk -t2 -c16 -d<seconds>s --latency` with Lua scripts, interleaved per run:
      service GET /api/v1/plans/{id}/next-visit (on, off), bare GET /rows/{key},
-     service GET /api/v1/plans/{id}/fhir (the FHIR Bundle), service POST
+     service GET /api/v1/plans/{id}/fhir (the FHIR Bundle, on 50 plans of its own with 10
+     reports each, which the report POSTs never touch), service POST
      /cds-services/ims-cadence-visit-window (a CDS Hooks appointment-book call: two
      appointments, one inside the window, one 60 days out, so one `info` card) twice: at
      -c16 like the rest, and at -c2 (one connection per worker, nothing queued: the answer
@@ -158,7 +159,10 @@ def start_gunicorn(children: Children, app: str, env: dict[str, str], workdir: P
     return proc, f"http://127.0.0.1:{port}"
 
 
-def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str]]:
+FHIR_PLANS, FHIR_REPORTS = 50, 10  # the FHIR GET's own plans: a course's worth of reports
+
+
+def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str], list[str]]:
     clinic = call(base, "POST", "/api/v1/clinics", admin, {
         "name": "Bench Physio", "timezone": "America/Vancouver",
         "open_weekdays": [0, 1, 2, 3, 4], "holiday_region": "CA-BC"})
@@ -176,7 +180,23 @@ def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str]]:
             "neuropathic_symptoms": n % 5 == 0,
             "consent": {"recorded_at": consent_at, "recorded_by": "physio:bench"}})
         plan_ids.append(plan["id"])
-    return key, plan_ids
+    # The FHIR Bundle grows with a plan's reports (one Observation each): it is measured on
+    # plans of its own that the report POSTs never touch, so every run reads the same bundles.
+    fhir_ids = []
+    for n in range(FHIR_PLANS):
+        patient = call(base, "POST", "/api/v1/patients", key, {
+            "clinic_id": clinic["id"], "external_id": f"FHIR-{n:05d}"})
+        plan = call(base, "POST", "/api/v1/plans", key, {
+            "patient_id": patient["id"], "condition": "lumbar myofascial pain",
+            "onset_date": onset, "baseline": {"pain": 7, "function": 3},
+            "neuropathic_symptoms": False,
+            "consent": {"recorded_at": consent_at, "recorded_by": "physio:bench"}})
+        for r in range(FHIR_REPORTS):
+            at = (datetime.now(UTC) - timedelta(minutes=50 - 4 * r)).isoformat(timespec="seconds")
+            call(base, "POST", f"/api/v1/plans/{plan['id']}/reports", key,
+                 {"recorded_at": at, "pain": max(0, 7 - r // 2), "function": 3 + r // 3})
+        fhir_ids.append(plan["id"])
+    return key, plan_ids, fhir_ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +261,7 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     wait_http(quiet_base + "/healthz", quiet)
     log(f"{kind}: service on {service_base} (and {quiet_base} with logging and metrics off);"
         f" creating clinic, key, {args.plans} plans")
-    token, plan_ids = setup_service(service_base, admin, args.plans)
+    token, plan_ids, fhir_ids = setup_service(service_base, admin, args.plans)
 
     log(f"{kind}: bare app: {args.rows} rows")
     row_ids = bare_app.init_db(bare_url, args.rows)
@@ -259,7 +279,8 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
         script = workdir / f"{kind}-{endpoint}.lua"
         bare_side = endpoint.startswith("bare")
         hook = endpoint.startswith("cds")
-        ids = row_ids if bare_side else patients if hook else plan_ids
+        ids = (row_ids if bare_side else patients if hook else fhir_ids if endpoint == "fhir"
+               else plan_ids)
         write_lua(script, "cds" if hook else endpoint.removesuffix("_off"), ids, token,
                   args.threads, appointments if hook else None)
         base = bare_base if bare_side else quiet_base if endpoint.endswith("_off") \
