@@ -40,7 +40,9 @@ class PostgresCluster:
         done = subprocess.run(self._as_postgres(argv), capture_output=True, text=True,
                               timeout=120, start_new_session=True)
         if done.returncode != 0:
-            raise RuntimeError(f"{argv[0]} failed:\n{done.stdout}\n{done.stderr}")
+            log = self.dir / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{argv[0]} failed:\n{done.stdout}\n{done.stderr}\n{tail}")
 
     def start(self) -> None:
         self.dir.mkdir()
