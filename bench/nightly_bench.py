@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pgcluster import database  # noqa: E402
+
 NOW = datetime(2026, 11, 21, 11, 45, tzinfo=UTC)  # 03:45 in Vancouver: every clinic is due
 TODAY = date(2026, 11, 21)
 
@@ -215,7 +217,7 @@ def main() -> None:
             runs = []
             for size in sizes:
                 log(f"== {kind}, {size:,} plans")
-                with database(kind, Path(tmp), size) as url:
+                with database(kind, Path(tmp) / f"{kind}-{size}") as url:
                     runs.append(measure(url, size, args.clinics) if url else None)
             report[kind] = runs[-1]
             if report[kind] and len(runs) > 1:
@@ -232,29 +234,6 @@ def main() -> None:
         if "peak_rss_mb_by_plans" in figures:
             print(f"{'':>10}  peak RSS by plans: {figures['peak_rss_mb_by_plans']}")
     print(json.dumps(report))
-
-
-class database:
-    """A fresh database of one kind: a SQLite file, or a throwaway PostgreSQL cluster."""
-
-    def __init__(self, kind: str, tmp: Path, size: int) -> None:
-        self.kind, self.dir, self.cluster = kind, tmp / f"{kind}-{size}", None
-        self.dir.mkdir()
-
-    def __enter__(self) -> str | None:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.dir / 'cadence.db'}"
-        from bench.pgcluster import PostgresCluster, find_pg_bin, free_port
-        pg_bin = find_pg_bin()
-        if pg_bin is None:
-            return None
-        self.cluster = PostgresCluster(pg_bin, free_port(), self.dir)
-        self.cluster.start()
-        return self.cluster.url("cadence")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.cluster is not None:
-            self.cluster.stop()
 
 
 if __name__ == "__main__":

@@ -70,3 +70,27 @@ class PostgresCluster:
                                           str(self.dir / "data"), "-m", "fast", "-w", "stop"]),
                        capture_output=True, timeout=120, start_new_session=True)
         self.started = False
+
+
+class database:  # noqa: N801 - used as a context manager, like open()
+    """A fresh database of one kind in `directory`: a SQLite file, or a throwaway PostgreSQL
+    cluster on a free port (its URL; None when no PostgreSQL binaries are installed)."""
+
+    def __init__(self, kind: str, directory: Path) -> None:
+        self.kind, self.dir, self.cluster = kind, directory, None
+        self.dir.mkdir()
+
+    def __enter__(self) -> str | None:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.dir / 'cadence.db'}"
+        pg_bin = find_pg_bin()
+        if pg_bin is None:
+            return None
+        self.cluster = PostgresCluster(pg_bin, free_port(), self.dir)
+        self.cluster.start()
+        return self.cluster.url("cadence")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+

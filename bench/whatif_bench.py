@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pgcluster import database  # noqa: E402
+
 NOW = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 CLINIC = "cln_bench"
 SYNC_MAX = 20_000
@@ -212,29 +214,6 @@ def measure(url: str, plans: int) -> dict:
             "workers_peak_rss_mb": whatif["workers_peak_rss_mb"]}
 
 
-class database:
-    """A fresh database of one kind: a SQLite file, or a throwaway PostgreSQL cluster."""
-
-    def __init__(self, kind: str, tmp: Path) -> None:
-        self.kind, self.dir, self.cluster = kind, tmp / kind, None
-        self.dir.mkdir()
-
-    def __enter__(self) -> str | None:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.dir / 'cadence.db'}"
-        from bench.pgcluster import PostgresCluster, find_pg_bin, free_port
-        pg_bin = find_pg_bin()
-        if pg_bin is None:
-            return None
-        self.cluster = PostgresCluster(pg_bin, free_port(), self.dir)
-        self.cluster.start()
-        return self.cluster.url("cadence")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.cluster is not None:
-            self.cluster.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=10_000)
@@ -252,7 +231,7 @@ def main() -> None:
         Path(tmp).chmod(0o755)  # the postgres user must reach its cluster directory
         for kind in args.databases.split(","):
             log(f"== {kind}, {args.plans:,} plans")
-            with database(kind, Path(tmp)) as url:
+            with database(kind, Path(tmp) / kind) as url:
                 report[kind] = measure(url, args.plans) if url else None
     for kind, figures in report.items():
         if figures is None:

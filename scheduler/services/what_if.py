@@ -27,7 +27,7 @@ import rules
 from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.ids import new_id
-from scheduler.services.common import Scope, check_limit, decode, encode, in_scope
+from scheduler.services.common import Scope, check_limit, decode_cursor, encode_cursor, in_scope
 from scheduler.services.rulesets import resolve
 from scheduler.services.what_if_fold import Tally
 from scheduler.services.what_if_worker import context, init, replay_chunk, run_chunk
@@ -92,7 +92,7 @@ def what_if(uow: UnitOfWork, *, clinic_id: str, candidate: Any, as_of: datetime 
     items = tally.items[:limit]
     return {"status": "done", **_header(clinic_id, ruleset.id, moment), **tally.summary(),
             "items": items,
-            "next_cursor": encode([moment.isoformat(), items[-1]["plan_id"]]) if more else None}
+            "next_cursor": encode_cursor(moment, items[-1]["plan_id"]) if more else None}
 
 
 def get_job(uow: UnitOfWork, job_id: str, *, scope: Scope, limit: int = 50,
@@ -116,7 +116,7 @@ def get_job(uow: UnitOfWork, job_id: str, *, scope: Scope, limit: int = 50,
             return answer
         found = store.items_page(connection, job_id, after, limit + 1)
     items = found[:limit]
-    cursor_next = (encode([answer["as_of"], items[-1]["plan_id"]])
+    cursor_next = (encode_cursor(datetime.fromisoformat(answer["as_of"]), items[-1]["plan_id"])
                    if len(found) > limit else None)
     return {**answer, **(row.result or {}), "items": items, "next_cursor": cursor_next}
 
@@ -176,16 +176,11 @@ def _header(clinic_id: str, candidate: str, moment: datetime) -> dict[str, Any]:
 
 
 def _cursor(cursor: str | None) -> tuple[str, datetime | None]:
+    """(plan id to start after, the first page's as_of) of a what-if cursor."""
     if not cursor:
         return "", None
-    as_of, after = decode(cursor, (str, str))
-    try:
-        moment = datetime.fromisoformat(as_of)
-    except ValueError:
-        raise ValidationFailed.single("cursor", "Not a valid cursor.") from None
-    if moment.tzinfo is None:
-        raise ValidationFailed.single("cursor", "Not a valid cursor.")
-    return after, moment
+    as_of, after = decode_cursor(cursor)  # the (instant, id) cursor every list uses
+    return after, as_of
 
 
 def workers() -> int:
