@@ -99,9 +99,10 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
                 else None, limit=limit + 1 - len(rows), flag=flag,
                 include_snoozed=include_snoozed)]
         more, rows = len(rows) > limit, rows[:limit]
-        externals = dict(session.execute(select(Patient.id, Patient.external_id).where(
-            Patient.id.in_([row.patient_id for _, row in rows]))).all()) if rows else {}
-        items = tuple(_followup(row, externals.get(row.patient_id, ""), on,
+        names = {pid: (ext, name) for pid, ext, name in session.execute(
+            select(Patient.id, Patient.external_id, Patient.display_name).where(
+                Patient.id.in_([row.patient_id for _, row in rows])))} if rows else {}
+        items = tuple(_followup(row, *names.get(row.patient_id, ("", None)), on,
                                 resolve(session, row.ruleset)) for _, row in rows)
         next_cursor = None
         if more:
@@ -110,12 +111,14 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
         return Page(items, next_cursor)
 
 
-def _followup(row: Any, external_id: str, on: date, ruleset: rules.Ruleset) -> dict[str, Any]:
+def _followup(row: Any, external_id: str, display_name: str | None, on: date,
+              ruleset: rules.Ruleset) -> dict[str, Any]:
     stored = [f for f in store.flags_of(row.flags) if f not in rules.AUTHORIZATION_FLAGS]
     capped = rules.authorization_flags(row.authorization_left, row.authorization_until, on,
                                        ruleset)
     return {"plan_id": row.id, "patient_id": row.patient_id,
-            "patient_external_id": external_id, "phase": row.phase, "status": row.status,
+            "patient_external_id": external_id, "patient_display_name": display_name,
+            "phase": row.phase, "status": row.status,
             "on": on, "flags": sorted({*stored, *map(str, capped)}),
             "snoozed_until": row.snoozed_until,
             "window": {"kind": row.next_kind, "earliest": row.next_earliest,
