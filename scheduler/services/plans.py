@@ -148,9 +148,12 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
         loaded = load(uow.session, plan_id, scope, lock=True)
         check_version(loaded, expected_version)
         ensure_open(loaded)
+        detail = None
         if name == "record_consent":
             not_in_future("recorded_at", data["recorded_at"], now)
             event = engine_call(rules.ConsentRecorded, data["recorded_at"], data["recorded_by"])
+            # The consent event has no reason of its own; an optional one is kept in the audit.
+            detail = {"reason": data["reason"]} if data.get("reason") else None
         else:
             if "frequency" in data:
                 data["frequency"] = engine_call(rules.Frequency.from_dict, data["frequency"])
@@ -158,7 +161,7 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
                 data.update(data.pop("authorization"))
             event = engine_call(ACTION_EVENTS[name], now, **data, by=by)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
-                                action=f"plan.{name}")
+                                action=f"plan.{name}", detail=detail)
         uow.commit()
     return plan_view(loaded, now, state), decision  # after commit: outside the lock
 

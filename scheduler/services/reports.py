@@ -12,8 +12,14 @@ import rules
 from scheduler.db import UnitOfWork
 from scheduler.ids import new_id
 from scheduler.models import Report, table
-from scheduler.services.common import Actor, Page, Scope
-from scheduler.services.plan_core import apply, engine_call, load, page_of_plan
+from scheduler.services.common import Actor, Expected, Page, Scope
+from scheduler.services.plan_core import (
+    apply,
+    check_version,
+    engine_call,
+    load,
+    page_of_plan,
+)
 from scheduler.services.plan_views import PlanView, plan_view
 from scheduler.services.plans import ensure_open, not_in_future
 
@@ -46,14 +52,17 @@ def record_report(uow: UnitOfWork, plan_id: str, *, recorded_at: datetime, pain:
                   function: int | None = None, global_change: int | None = None,
                   soreness_hours: int | None = None, adverse_event: bool = False,
                   adverse_event_note: str | None = None, notes: str | None = None,
-                  actor: Actor, now: datetime,
-                  scope: Scope = None) -> tuple[ReportView, dict[str, Any], PlanView]:
-    """A report dated before others is accepted and the plan is re-derived in order."""
+                  actor: Actor, now: datetime, scope: Scope = None,
+                  expected_version: Expected = None
+                  ) -> tuple[ReportView, dict[str, Any], PlanView]:
+    """A report dated before others is accepted and the plan is re-derived in order.
+    `expected_version` (the web form's): PreconditionFailed when the plan has moved on."""
     not_in_future("recorded_at", recorded_at, now)
     event = engine_call(rules.ProgressReport, recorded_at, pain, function, global_change,
                         soreness_hours, adverse_event)
     with uow:
         loaded = load(uow.session, plan_id, scope, lock=True)
+        check_version(loaded, expected_version)
         ensure_open(loaded)
         state, decision = apply(uow.session, loaded, event, now=now, actor=actor,
                                 action="plan.report_recorded")
