@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 import rules
 from scheduler.calendar import calendar_of
 from scheduler.db import UnitOfWork
-from scheduler.models import Clinic, DecisionRow, OutboxEvent, Plan, PlanEvent, Report, Visit
+from scheduler.models import (
+    Clinic,
+    DecisionRow,
+    OutboxEvent,
+    Plan,
+    PlanContact,
+    PlanEvent,
+    Report,
+    Visit,
+)
 from scheduler.services import api_keys, clinics, patients, plans, reports, visits
 from scheduler.services import webhooks as webhook_service
 from scheduler.services.common import Actor
@@ -170,7 +179,11 @@ def _stored_in(uow: UnitOfWork, plan_id: str) -> dict[str, Any]:
         found = session.scalars(select(Report).where(Report.plan_id == plan_id)).all()
         visit_count = session.scalar(select(func.count()).select_from(Visit)
                                      .where(Visit.plan_id == plan_id))
+        contact_count = session.scalar(select(func.count()).select_from(PlanContact)
+                                       .where(PlanContact.plan_id == plan_id))
         return {"state": row.state, "version": row.version, "status": row.status,
+                "contacts": contact_count,
+                "outreach": (row.contact_snoozed_until, row.do_not_contact_at),
                 "ruleset": resolve(session, row.ruleset), "calendar": calendar_of(clinic_row),
                 "events": [(e.id, e.seq, e.kind, e.payload) for e in events],
                 "decisions": [(d.event_id, d.position, d.payload) for d in decisions],
@@ -188,7 +201,8 @@ def footprint(uow: UnitOfWork, plan_id: str) -> dict[str, Any]:
     found = _stored_in(uow, plan_id)
     return {"version": found["version"], "state": found["state"], "status": found["status"],
             "events": len(found["events"]), "decisions": len(found["decisions"]),
-            "reports": len(found["reports"]), "visits": found["visits"]}
+            "reports": len(found["reports"]), "visits": found["visits"],
+            "contacts": found["contacts"], "outreach": found["outreach"]}
 
 
 def replay(found: dict[str, Any]) -> rules.Fold:

@@ -4,6 +4,7 @@ it). Importing the package imports every model, so `Base.metadata` holds every t
 from scheduler.models.api_keys import ApiKey, api_key_clinics
 from scheduler.models.base import Base, table
 from scheduler.models.clinics import AuditEntry, Clinic, IdempotencyRecord, Patient, Ruleset
+from scheduler.models.contacts import PlanContact
 from scheduler.models.feeds import CalendarFeed
 from scheduler.models.ops import ClinicNightly, SchedulerHeartbeat
 from scheduler.models.plans import OPEN_PLAN, DecisionRow, Plan, PlanEvent, Report, Visit
@@ -20,8 +21,8 @@ from scheduler.models.what_if import WhatIfItem, WhatIfJob
 __all__ = [
     "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "CalendarFeed", "Clinic", "ClinicNightly",
     "DecisionRow",
-    "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanEvent", "Report", "Ruleset",
-    "SchedulerHeartbeat", "StaffAccount", "StaffLoginFailure", "Visit", "WebSecret",
+    "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanContact", "PlanEvent", "Report",
+    "Ruleset", "SchedulerHeartbeat", "StaffAccount", "StaffLoginFailure", "Visit", "WebSecret",
     "WebSession", "Webhook", "WebhookDelivery", "WhatIfItem", "WhatIfJob",
     "api_key_clinics", "staff_clinics", "table",
 ]

@@ -61,6 +61,11 @@ class Plan(Base):
     authorization_until: Mapped[date | None] = mapped_column(Date)
     authorization_check_on: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # The contact log (0010_contacts): a contact's snooze (last day off the worklist) and
+    # when the patient asked not to be contacted (until a physiotherapist clears it). Never
+    # written by the engine's write-state, so a plan write keeps them.
+    contact_snoozed_until: Mapped[date | None] = mapped_column(Date)
+    do_not_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         Index("ix_plans_created_at_id", "created_at", "id"),

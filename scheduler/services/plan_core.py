@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -49,11 +49,13 @@ def load(session: Session, plan_id: str, scope: Scope, *, lock: bool = False) ->
                   rules.state_from_dict(row.state))
 
 
-def load_for_proposal(session: Session, plan_id: str,
-                      scope: Scope) -> tuple[rules.PlanState, rules.Ruleset, ClinicCalendar]:
-    """Only what a proposal needs (state, ruleset, calendar), as plain columns."""
-    state, ruleset_id, calendar = store.load_for_proposal(session.connection(), plan_id, scope)
-    return rules.state_from_dict(state), resolve(session, ruleset_id), calendar
+def load_for_proposal(session: Session, plan_id: str, scope: Scope
+                      ) -> tuple[rules.PlanState, rules.Ruleset, ClinicCalendar, date | None]:
+    """Only what a proposal needs (state, ruleset, calendar, the contact log's snooze), as
+    plain columns."""
+    state, ruleset_id, calendar, snoozed = store.load_for_proposal(session.connection(),
+                                                                   plan_id, scope)
+    return rules.state_from_dict(state), resolve(session, ruleset_id), calendar, snoozed
 
 
 def page_of_plan(uow: UnitOfWork, plan_id: str, model: Any, *, scope: Scope, limit: int,

@@ -18,8 +18,9 @@ from scheduler.models import Clinic, Patient
 from scheduler.services import audit
 from scheduler.services.common import Actor, Expected, Page, Scope, check_limit, encode_cursor
 from scheduler.services.plan_core import Loaded, apply, check_version, engine_call, load
-from scheduler.services.plan_views import PlanView, plan_view
+from scheduler.services.plan_views import DO_NOT_CONTACT, PlanView, plan_view
 from scheduler.services.rulesets import resolve
+from scheduler.store import contacts as contact_store
 from scheduler.store import plans as store
 from scheduler.webhooks import outbox
 
@@ -139,8 +140,12 @@ ACTION_EVENTS = {
 
 
 def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_version: Expected,
-        actor: Actor, now: datetime, scope: Scope = None) -> tuple[PlanView, dict[str, Any]]:
-    """A physiotherapist's action on a plan at (one of) `expected_version` (None: any)."""
+        actor: Actor, now: datetime, scope: Scope = None
+        ) -> tuple[PlanView, dict[str, Any] | None]:
+    """A physiotherapist's action on a plan at (one of) `expected_version` (None: any).
+
+    Returns the plan and the action's decision; `clear_do_not_contact` has none (the contact
+    log's flag is not the engine's, see scheduler.services.contacts)."""
     data = dict(action)
     name = data.pop("action")
     by = actor.name or actor.key_id
@@ -148,6 +153,10 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
         loaded = load(uow.session, plan_id, scope, lock=True)
         check_version(loaded, expected_version)
         ensure_open(loaded)
+        if name == "clear_do_not_contact":
+            _clear_do_not_contact(uow.session, loaded, data["reason"], actor=actor, now=now)
+            uow.commit()
+            return plan_view(loaded, now), None
         detail = None
         if name == "record_consent":
             not_in_future("recorded_at", data["recorded_at"], now)
@@ -165,8 +174,25 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
         uow.commit()
     return plan_view(loaded, now, state), decision  # after commit: outside the lock
 
+def _clear_do_not_contact(session: Any, loaded: Loaded, reason: str, *, actor: Actor,
+                          now: datetime) -> None:
+    """Lift the contact log's do_not_contact flag from a locked plan: it is back on outreach."""
+    row = loaded.row
+    if row.do_not_contact_at is None:
+        raise Conflict("The plan is not flagged do_not_contact.")
+    contact_store.set_outreach(session.connection(), row.id,
+                               snoozed_until=row.contact_snoozed_until, do_not_contact_at=None,
+                               now=now)
+    audit.record(session, at=now, actor=actor, action="plan.clear_do_not_contact",
+                 clinic_id=row.clinic_id, plan_id=row.id,
+                 before={"do_not_contact": True,
+                         "do_not_contact_at": row.do_not_contact_at.isoformat()},
+                 after={"do_not_contact": False, "reason": reason})
+    row.version, row.updated_at, row.do_not_contact_at = row.version + 1, now, None
+
+
 # Closed sets the API documents as enums on its outputs.
-FLAGS = tuple(str(v) for v in rules.Flag)
+FLAGS = (*(str(v) for v in rules.Flag), DO_NOT_CONTACT)
 REVIEW_REASONS = tuple(str(v) for v in rules.ReviewReason)
 PERIOD_UNITS = ("d", "wk")
 EVENT_KINDS = tuple(rules.EVENT_TYPES)

@@ -14,29 +14,36 @@ from scheduler.db import UnitOfWork
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Clinic, DecisionRow, Patient
 from scheduler.services.common import Page, Scope, check_limit, decode, encode
+from scheduler.services.contacts import actor_label
 from scheduler.services.plan_core import load, load_for_proposal
+from scheduler.services.plan_views import DO_NOT_CONTACT, effective_snooze
 from scheduler.services.rulesets import resolve
 from scheduler.store import plans as store
 from scheduler.store import window_sql
 
 STATES = tuple(str(s) for s in rules.WindowState if s is not rules.WindowState.NONE)
-# Flags the worklist can filter on: those stored with the plan (rule 21's depend on the day).
-STORED_FLAGS = tuple(str(f) for f in rules.Flag if f not in rules.AUTHORIZATION_FLAGS)
+# Flags the worklist can filter on: those stored with the plan (rule 21's depend on the day),
+# the contact log's do_not_contact included.
+STORED_FLAGS = (*(str(f) for f in rules.Flag if f not in rules.AUTHORIZATION_FLAGS),
+                DO_NOT_CONTACT)
 
 
 def next_visit(uow: UnitOfWork, plan_id: str, *, now: datetime,
                scope: Scope = None) -> dict[str, Any]:
     with uow:
-        state, ruleset, calendar = load_for_proposal(uow.session, plan_id, scope)
-    window = rules.next_window(state, ruleset, calendar.local_date(now), calendar.is_open)
-    return window.values()
+        state, ruleset, calendar, contact_snooze = load_for_proposal(uow.session, plan_id,
+                                                                     scope)
+    today = calendar.local_date(now)
+    window = rules.next_window(state, ruleset, today, calendar.is_open)
+    return {**window.values(),
+            "snoozed_until": effective_snooze(today, window.snoozed_until, contact_snooze)}
 
 
 def schedule(uow: UnitOfWork, plan_id: str, *, count: int, now: datetime,
              scope: Scope = None) -> list[dict[str, date]]:
     """The next `count` targets at the current frequency, each on an open day."""
     with uow:
-        state, ruleset, calendar = load_for_proposal(uow.session, plan_id, scope)
+        state, ruleset, calendar, _ = load_for_proposal(uow.session, plan_id, scope)
     items = rules.series(state, ruleset, calendar.local_date(now), calendar.is_open, count)
     return [{"target": t, "earliest": e, "latest": lt} for t, e, lt in items]
 
@@ -65,8 +72,11 @@ def followups(uow: UnitOfWork, *, clinic_id: str, on: date | None, now: datetime
     """Open plans of one clinic with their window on `on` (default: the clinic's today).
 
     `flag` keeps plans with that stored flag (e.g. review_suggested: the physiotherapist's
-    review list); plans whose outreach is snoozed (rule 23) are left off through the snooze
-    unless `include_snoozed`. Items carry the plan's flags on `on`, rule 21's included.
+    review list). Plans held off outreach are left off unless `include_snoozed`: snoozed by
+    rule 23 or by a contact (through the snooze's last day), or flagged do_not_contact
+    (until cleared); `flag=do_not_contact` lists those plans, snoozed or not. Items carry the
+    plan's flags on `on` (rule 21's and do_not_contact included), the later snooze still in
+    force, the last contact and the contacts logged since the window's earliest day.
 
     Overdue (and lapsed) plans first, then the rest, each by target date. Each part is one
     query walking the (clinic_id, next_target, id) index, so a page costs the same among ten
@@ -116,11 +126,17 @@ def _followup(row: Any, external_id: str, display_name: str | None, on: date,
     stored = [f for f in store.flags_of(row.flags) if f not in rules.AUTHORIZATION_FLAGS]
     capped = rules.authorization_flags(row.authorization_left, row.authorization_until, on,
                                        ruleset)
+    contacted = [DO_NOT_CONTACT] if row.do_not_contact_at is not None else []
+    last = None if row.last_contact_at is None else {
+        "at": row.last_contact_at, "channel": row.last_contact_channel,
+        "outcome": row.last_contact_outcome,
+        "actor": actor_label(row.last_contact_key_id, row.last_contact_name)}
     return {"plan_id": row.id, "patient_id": row.patient_id,
             "patient_external_id": external_id, "patient_display_name": display_name,
             "phase": row.phase, "status": row.status,
-            "on": on, "flags": sorted({*stored, *map(str, capped)}),
-            "snoozed_until": row.snoozed_until,
+            "on": on, "flags": sorted({*stored, *map(str, capped), *contacted}),
+            "snoozed_until": effective_snooze(on, row.snoozed_until, row.contact_snoozed_until),
+            "last_contact": last, "contact_attempts": row.contact_attempts,
             "window": {"kind": row.next_kind, "earliest": row.next_earliest,
                        "target": row.next_target, "latest": row.next_latest,
                        "state": str(rules.window_state(on, row.next_earliest, row.next_latest,

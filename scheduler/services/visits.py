@@ -21,6 +21,7 @@ from scheduler.models import Visit
 from scheduler.services.common import Actor, Page, Scope
 from scheduler.services.plan_core import apply, engine_call, load, page_of_plan
 from scheduler.services.plans import not_in_future
+from scheduler.store import contacts as contact_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +99,17 @@ def record_visit(uow: UnitOfWork, plan_id: str, *, external_id: str, kind: str,
             raise _duplicate(uow.session, clinic_id, external_id) from None
         apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}",
               detail=_detail(reason, reschedule))
+        _end_contact_snooze(session, plan_id, status)
         view = _view(row)
         uow.commit()
         return view
+
+
+def _end_contact_snooze(session: Any, plan_id: str, status: str) -> None:
+    """A new booking or an attended visit ends a contact's snooze, as it ends rule 23's (the
+    engine's, in rules/visits.py): the two snoozes end alike."""
+    if status in ("booked", "attended"):
+        contact_store.end_snooze(session.connection(), plan_id)
 
 
 def _detail(reason: str | None, reschedule: bool | None) -> dict[str, Any] | None:
@@ -132,6 +141,7 @@ def update_visit(uow: UnitOfWork, visit_id: str, *, status: str,
             row.starts_at = starts_at
         apply(session, loaded, event, now=now, actor=actor, action=f"visit.{status}",
               detail=_detail(row.cancellation_reason, row.needs_reschedule))
+        _end_contact_snooze(session, row.plan_id, status)
         view = _view(row)
         uow.commit()
         return view

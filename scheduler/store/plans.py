@@ -53,6 +53,8 @@ class PlanRecord:
     authorization_until: date | None
     authorization_check_on: date | None
     snoozed_until: date | None
+    contact_snoozed_until: date | None = None  # the contact log's (scheduler.store.contacts)
+    do_not_contact_at: datetime | None = None
 
     def window(self) -> WindowColumns:
         """The columns the window-state rule and followup events read."""
@@ -106,7 +108,8 @@ _LOCK = (update(PLANS).where(PLANS.c.id == bindparam("plan_id"))
 # key, is a plain `=`: an expanding IN (...) costs more than the rest of the statement.
 _LOCK_IN_CLINIC = _LOCK.where(PLANS.c.clinic_id == bindparam("only_clinic"))
 _LOCK_IN_SCOPE = _LOCK.where(PLANS.c.clinic_id.in_(bindparam("scope", expanding=True)))
-_PROPOSAL = (select(PLANS.c.state, PLANS.c.ruleset, PLANS.c.clinic_id, *_CALENDAR_COLUMNS)
+_PROPOSAL = (select(PLANS.c.state, PLANS.c.ruleset, PLANS.c.clinic_id, *_CALENDAR_COLUMNS,
+                    PLANS.c.contact_snoozed_until)
              .join(Clinic, Clinic.id == PLANS.c.clinic_id)
              .where(PLANS.c.id == bindparam("plan_id")))
 _INSERT_PLAN = insert(PLANS)
@@ -159,14 +162,15 @@ def load(connection: Connection, plan_id: str, scope: Scope, *,
     return _record(found)
 
 
-def load_for_proposal(connection: Connection, plan_id: str,
-                      scope: Scope) -> tuple[dict[str, Any], str, ClinicCalendar]:
-    """Only what a proposal needs (stored state, ruleset id, calendar): the read path behind
-    next-visit and the series."""
+def load_for_proposal(connection: Connection, plan_id: str, scope: Scope
+                      ) -> tuple[dict[str, Any], str, ClinicCalendar, date | None]:
+    """Only what a proposal needs (stored state, ruleset id, calendar, the contact log's
+    snooze): the read path behind next-visit and the series."""
     found = connection.execute(_PROPOSAL, {"plan_id": plan_id}).first()
     if found is None or (scope is not None and found.clinic_id not in scope):
         raise NotFound("plan", plan_id)
-    return found.state, found.ruleset, clinic_calendar(found.clinic_id, *found[3:])
+    return (found.state, found.ruleset, clinic_calendar(found.clinic_id, *found[3:-1]),
+            found.contact_snoozed_until)
 
 
 _PATIENTS = table(Patient)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from rules import WindowState
 from scheduler.models import Patient, table
+from scheduler.store import contacts
 from scheduler.store.plans import PLANS, WINDOW_COLUMNS, WindowColumns
 
 _C = PLANS.c
@@ -56,7 +57,9 @@ def late(on: date) -> ColumnElement[bool]:
 WORKLIST_COLUMNS = (_C.id, _C.patient_id, _C.phase, _C.status, _C.next_kind,
                     _C.next_earliest, _C.next_target, _C.next_latest, _C.lapse_after,
                     _C.booked_until, _C.ruleset, _C.flags, _C.authorization_left,
-                    _C.authorization_until, _C.snoozed_until)
+                    _C.authorization_until, _C.snoozed_until, _C.contact_snoozed_until,
+                    _C.do_not_contact_at, *contacts.LAST_COLUMNS, contacts.ATTEMPTS)
+DO_NOT_CONTACT = "do_not_contact"  # held by do_not_contact_at, not by the flags column
 
 
 def worklist_part(connection: Connection, *, clinic_id: str, on: date, overdue: bool,
@@ -65,18 +68,26 @@ def worklist_part(connection: Connection, *, clinic_id: str, on: date, overdue: 
                   include_snoozed: bool = False) -> list[Any]:
     """Up to `limit` plans of one clinic with a window, in (target, id) order after `after`:
     the late part (overdue and lapsed) or the rest, optionally of one state, or with one
-    stored flag. Plans whose outreach is snoozed (rule 23) are left off through the snooze's
-    last day unless `include_snoozed`. Walks the (clinic_id, next_target, id) index, so a page
+    stored flag, each with its last contact and the contacts logged since its window's
+    earliest day. Plans held off outreach are left off unless `include_snoozed` (or
+    `flag` is do_not_contact): snoozed (rule 23 or a contact) through the snooze's last day,
+    or flagged do_not_contact. Walks the (clinic_id, next_target, id) index, so a page
     costs the same among ten or a million."""
     part = late(on) if overdue else ~late(on)
-    query = select(*WORKLIST_COLUMNS).where(_C.clinic_id == clinic_id,
-                                            _C.next_target.is_not(None), part)
+    query = (select(*WORKLIST_COLUMNS)
+             .select_from(PLANS.outerjoin(contacts.LAST, contacts.LAST_JOIN))
+             .where(_C.clinic_id == clinic_id, _C.next_target.is_not(None), part))
     if state is not None:
         query = query.where(conditions(on)[state])
-    if flag is not None:
+    if flag == DO_NOT_CONTACT:
+        query = query.where(_C.do_not_contact_at.is_not(None))
+    elif flag is not None:
         query = query.where(_C.flags.like(f"%,{flag},%"))
-    if not include_snoozed:
-        query = query.where(or_(_C.snoozed_until.is_(None), _C.snoozed_until < on))
+    if not include_snoozed and flag != DO_NOT_CONTACT:
+        query = query.where(or_(_C.snoozed_until.is_(None), _C.snoozed_until < on),
+                            or_(_C.contact_snoozed_until.is_(None),
+                                _C.contact_snoozed_until < on),
+                            _C.do_not_contact_at.is_(None))
     if after is not None:
         query = query.where(or_(_C.next_target > after[0],
                                 and_(_C.next_target == after[0], _C.id > after[1])))
