@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from config import Settings
-from web import auth, cli, csrf, sessions, views
+from web import auth, cli, csrf, pages, sessions, views
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -14,5 +14,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     sessions.init_app(app)
     csrf.init_app(app, settings)
     app.register_blueprint(views.bp)
+    pages.init_app(app)  # the staff pages: follow-ups, patients, plans
     app.add_template_global(auth.current_staff, "current_staff")
     cli.init_app(app)

@@ -107,8 +107,9 @@ def summary(chart: Chart) -> str:
 def _bands(chart: Chart) -> list[str]:
     out = []
     for band in chart.phases:
-        x0, x1 = _x(chart, max(band.start, chart.start)), _x(chart, min(band.end, chart.end))
-        x1 = max(x1, x0 + 2)
+        # A band covers its last day too: it runs up to where the next day begins.
+        x0 = _x(chart, max(band.start, chart.start))
+        x1 = max(_x(chart, min(band.end + timedelta(days=1), chart.end)), x0 + 2)
         fill = PHASE_FILL.get(band.phase, "#f2f2f2")
         out.append(f'<rect class="phase phase-{escape(band.phase)}" x="{_num(x0)}" y="{TOP}" '
                    f'width="{_num(x1 - x0)}" height="{PLOT_BOTTOM - TOP}" fill="{fill}"/>')
@@ -129,8 +130,12 @@ def _grid(chart: Chart) -> list[str]:
     step = max(1, -(-span // 6))  # about six date labels whatever the span
     day = chart.start
     while day <= chart.end:
-        out.append(f'<text class="day-label" x="{_num(_x(chart, day))}" y="{HEIGHT - 40}" '
-                   f'font-size="11" text-anchor="middle" fill="#1f1f1f">{day.isoformat()}'
+        # The outer labels lean inwards so that none is cut at the drawing's edge.
+        x = _x(chart, day)
+        anchor = ("start" if x - LEFT < 40 else "end" if WIDTH - RIGHT - x < 40
+                  else "middle")
+        out.append(f'<text class="day-label" x="{_num(x)}" y="{HEIGHT - 40}" '
+                   f'font-size="11" text-anchor="{anchor}" fill="#1f1f1f">{day.isoformat()}'
                    '</text>')
         day += timedelta(days=step)
     return out

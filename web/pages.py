@@ -19,6 +19,8 @@ bp.add_url_rule("/patients", view_func=patients.patients, endpoint="patients",
 bp.add_url_rule("/plans/<plan_id>", view_func=plan_view.plan, endpoint="plan", methods=["GET"])
 bp.add_url_rule("/plans/<plan_id>/reports", view_func=plan_actions.record_report,
                 endpoint="record_report", methods=["POST"])
+bp.add_url_rule("/plans/<plan_id>/contacts", view_func=plan_actions.log_contact,
+                endpoint="log_contact", methods=["POST"])
 bp.add_url_rule("/plans/<plan_id>/<segment>", view_func=plan_actions.act, endpoint="act",
                 methods=["POST"])
 

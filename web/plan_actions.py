@@ -9,15 +9,16 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 
 from scheduler.errors import Conflict, PreconditionFailed, ValidationFailed
-from scheduler.services import plans, reports
+from scheduler.services import contacts, plans, reports
 from web import auth, plan_forms
 from web.context import wiring
-from web.plan_view import CLINICAL, render
+from web.plan_view import CLINICAL, CONTACT, render
 
 # URL segment -> the API's action name (the forms post to /app/plans/<id>/<segment>).
 ACTIONS = {"record-consent": "record_consent", "override": "override",
            "clear-override": "clear_override", "set-phase": "set_phase", "hold": "hold",
-           "resume": "resume", "discharge": "discharge"}
+           "resume": "resume", "discharge": "discharge",
+           "clear-do-not-contact": "clear_do_not_contact"}
 
 
 def _saved(plan_id: str, what: str) -> Any:
@@ -96,3 +97,16 @@ def record_report(plan_id: str) -> Any:
                               expected_version=version)
 
     return attempt(plan_id, "report", call, "report")
+
+
+@auth.staff_required(*CONTACT)
+def log_contact(plan_id: str) -> Any:
+    form = request.form
+
+    def call() -> None:
+        body = plan_forms.contact(form, contacts.CHANNELS, contacts.OUTCOMES)
+        wired = wiring()
+        contacts.log_contact(wired.uow(), plan_id, **body, actor=auth.staff_actor(),
+                             now=wired.now(), scope=auth.scope())
+
+    return attempt(plan_id, "contact", call, "contact")

@@ -124,8 +124,9 @@ def contact(form: Mapping[str, str], channels: tuple[str, ...],
             outcomes: tuple[str, ...]) -> dict[str, Any]:
     """A contact's fields: channel, outcome, optional note and snooze date."""
     read = _Reader(form)
+    # The note's length and the snooze's range are the service's checks (the API's too).
     values = {"channel": read.choice("channel", channels),
               "outcome": read.choice("outcome", outcomes),
-              "note": read.text("note", NOTE_MAX),
+              "note": read.text("note", 1_000_000),
               "snooze_until": read.day("snooze_until")}
     return read.done(values)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template, request
 from markupsafe import Markup
 
+from scheduler.services import contacts as contact_service
 from scheduler.services.plan_page import PlanPage, plan_page
 from scheduler.services.staff import StaffRole
 from web import auth, chart
@@ -24,7 +25,9 @@ FORM_FIELDS = {
     "report": ("pain", "function", "global_change", "soreness_hours", "adverse_event_note",
                "notes"),
     "contact": ("channel", "outcome", "note", "snooze_until"),
+    "clear_do_not_contact": ("reason",),
 }
+CONTACT_LOG = 10  # the newest contacts shown under the form
 # Who may do what: the API's roles for the same calls (plan actions and reports: the
 # physiotherapist; contacts: the front desk too; the audit trail: admin and physiotherapist).
 CLINICAL = frozenset({StaffRole.PHYSIOTHERAPIST})
@@ -33,7 +36,8 @@ AUDIT = frozenset({StaffRole.ADMIN, StaffRole.PHYSIOTHERAPIST})
 SAVED = {"record_consent": "Consent recorded.", "override": "Override saved.",
          "clear_override": "Override cleared.", "set_phase": "Phase set.",
          "hold": "Plan on hold.", "resume": "Plan resumed.", "discharge": "Plan discharged.",
-         "report": "Progress report recorded.", "contact": "Contact saved."}
+         "report": "Progress report recorded.", "contact": "Contact saved.",
+         "clear_do_not_contact": "Back on outreach."}
 
 
 def _label(entry: Any) -> str:
@@ -43,8 +47,8 @@ def _label(entry: Any) -> str:
         parts.append(f"{entry.phase_before} to {entry.phase_after}")
     if entry.frequency_before and entry.frequency_before != entry.frequency_after:
         parts.append(f"{frequency(entry.frequency_before)} to {frequency(entry.frequency_after)}")
-    if entry.status_after in ("on_hold", "discharged", "active") and not parts:
-        parts.append(entry.status_after.replace("_", " "))
+    if entry.status_before and entry.status_before != entry.status_after:
+        parts.append(f"{entry.status_before} to {entry.status_after}".replace("_", " "))
     return "; ".join(parts) or entry.event_kind.replace("_", " ")
 
 
@@ -80,13 +84,21 @@ def render(plan_id: str, *, status: int = 200, errors: dict[str, dict[str, list[
     page = plan_page(wired.uow(read_only=True), plan_id, now=wired.now(), scope=auth.scope(),
                      with_audit=staff.role in AUDIT)
     drawn = to_chart(page)
+    can_contact = staff.role in CONTACT
+    logged = list(contact_service.list_contacts(
+        wired.uow(read_only=True), plan_id, scope=auth.scope(), limit=CONTACT_LOG).items) \
+        if can_contact else []
     saved = SAVED.get(request.args.get("saved", "")) if status == 200 else None
     body = render_template(
         "plan.html", page=page, plan=page.plan, chart_svg=Markup(chart.render_svg(drawn)),
         chart_rows=chart.table(drawn), can_act=staff.role in CLINICAL,
-        can_contact=staff.role in CONTACT, errors=errors or {}, values=values or {},
+        can_contact=can_contact, errors=errors or {}, values=values or {},
         conflict=conflict, saved=saved, form_fields=FORM_FIELDS,
-        phase_options=[(p, p.capitalize()) for p in PHASES], contact_form=None, contacts=[],
+        phase_options=[(p, p.capitalize()) for p in PHASES], contacts=logged,
+        contact_form={"outcomes": [(o, o.replace("_", " ").capitalize())
+                                   for o in contact_service.OUTCOMES],
+                      "channels": [(c, c.replace("_", " ").capitalize())
+                                   for c in contact_service.CHANNELS]},
         trail=list(reversed(page.decisions)))
     return body, status
 

@@ -53,6 +53,7 @@ class DecisionEntry:
     event_kind: str
     phase_before: str | None
     phase_after: str
+    status_before: str | None
     status_after: str
     frequency_before: dict[str, Any] | None
     frequency_after: dict[str, Any]
@@ -120,7 +121,8 @@ def _decision(row_id: str, payload: dict[str, Any], local_date: Any) -> Decision
     return DecisionEntry(
         id=row_id, day=local_date(at), at=at, trigger=payload["trigger"],
         event_kind=payload.get("event_kind", ""), phase_before=payload.get("phase_before"),
-        phase_after=payload["phase_after"], status_after=payload["status_after"],
+        phase_after=payload["phase_after"], status_before=payload.get("status_before"),
+        status_after=payload["status_after"],
         frequency_before=payload.get("frequency_before"),
         frequency_after=payload["frequency_after"], changed=bool(payload.get("changed")),
         explanations=list(payload.get("explanations", [])))
