@@ -40,7 +40,8 @@ def _query(errors: dict[str, list[str]]) -> tuple[str | None, date | None, int]:
     return state, on, page
 
 
-def _page(clinic_id: str, on: date, state: str | None, page: int) -> tuple[list[Any], bool]:
+def _page(clinic_id: str, on: date, state: str | None, page: int,
+          snoozed: bool) -> tuple[list[Any], bool]:
     """The rows of page `page` (1-based) and whether another follows. Keyset pages have no
     offset: earlier pages are skipped in the service's largest steps."""
     wired, scope = wiring(), auth.scope()
@@ -49,20 +50,21 @@ def _page(clinic_id: str, on: date, state: str | None, page: int) -> tuple[list[
         step = min(skip, SKIP_CHUNK)
         skipped = proposals.followups(wired.uow(read_only=True), clinic_id=clinic_id, on=on,
                                       now=wired.now(), state=state, scope=scope, limit=step,
-                                      cursor=cursor)
+                                      cursor=cursor, include_snoozed=snoozed)
         cursor, skip = skipped.next_cursor, skip - step
         if cursor is None:
             return [], False
     found = proposals.followups(wired.uow(read_only=True), clinic_id=clinic_id, on=on,
                                 now=wired.now(), state=state, scope=scope, limit=PAGE_SIZE,
-                                cursor=cursor)
+                                cursor=cursor, include_snoozed=snoozed)
     return list(found.items), found.next_cursor is not None
 
 
 def link(clinic_id: str, **args: Any) -> str:
     """This page's URL with the given filters (empty ones left out)."""
-    return url_for("pages.followups", clinic_id=clinic_id,
-                   **{k: v for k, v in args.items() if v not in (None, "", 1)})
+    kept = {k: v for k, v in args.items()
+            if v is not None and v is not False and v != "" and not (k == "page" and v == 1)}
+    return url_for("pages.followups", clinic_id=clinic_id, **kept)
 
 
 @auth.staff_required()
@@ -73,8 +75,11 @@ def followups(clinic_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     state, on, page = _query(errors)
     day = on or today
-    items, more = ([], False) if errors else _page(clinic_id, day, state, page)
+    # Snoozed and do-not-contact plans are off the list unless asked for (the API's
+    # include_snoozed).
+    snoozed = request.args.get("snoozed") == "1"
+    items, more = ([], False) if errors else _page(clinic_id, day, state, page, snoozed)
     body = render_template(
         "followups.html", clinic=clinic, today=today, day=day, on=on, state=state, page=page,
-        items=items, more=more, errors=errors, states=STATES, link=link)
+        snoozed=snoozed, items=items, more=more, errors=errors, states=STATES, link=link)
     return body, 400 if errors else 200
