@@ -148,3 +148,22 @@ def test_set_password_replaces_it_and_lifts_a_lockout(uow_factory, now, clinic_i
     staff.set_password(uow_factory(), user.id, "a new passphrase", actor=ACTOR, now=now)
     assert sign_in(uow_factory, user.email, PASSWORD, now) is None
     assert sign_in(uow_factory, user.email, "a new passphrase", now) is not None
+
+
+def test_the_daily_purge_deletes_expired_web_sessions_only(uow_factory, now, clinic_id) -> None:
+    from scheduler.jobs import tasks
+    from scheduler.models import WebSession
+    from scheduler.services import web_sessions
+
+    user = make(uow_factory, now, clinic_id)
+    idle, absolute = timedelta(minutes=30), timedelta(hours=12)
+    web_sessions.save(uow_factory(), "idle-one", data={}, staff_id=user.id,
+                      now=now - timedelta(minutes=31))
+    web_sessions.save(uow_factory(), "fresh-one", data={}, staff_id=user.id, now=now)
+    tasks.configure(tasks.Runtime(uow_factory, lambda: now, "test", now, session_idle=idle,
+                                  session_absolute=absolute))
+    tasks.purge_job()
+    assert web_sessions.load(uow_factory(), "fresh-one", now=now, idle=idle,
+                             absolute=absolute) is not None
+    with uow_factory() as uow:
+        assert len(uow.session.scalars(select(WebSession)).all()) == 1
