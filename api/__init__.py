@@ -30,6 +30,7 @@ from api import (
     problems,
     proposals,
     security,
+    staff,
     webhooks,
     what_if,
 )
@@ -37,7 +38,7 @@ from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp)
+              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp, staff.blp)
 
 
 def create_app(

@@ -18,6 +18,7 @@ from api import openapi_webhooks
 from api.plan_schemas import ACTION_FIELDS
 from scheduler.services import plans, proposals, rulesets
 from scheduler.services.api_keys import Role
+from scheduler.services.staff import StaffRole
 from scheduler.services.webhooks import DELIVERY_STATUSES, EVENT_TYPES
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -55,6 +56,10 @@ OPERATION_IDS = {
     ("post", "/api/v1/webhooks"): "createWebhook",
     ("delete", "/api/v1/webhooks/{webhook_id}"): "deleteWebhook",
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
+    ("get", "/api/v1/staff"): "listStaffUsers",
+    ("post", "/api/v1/staff"): "createStaffUser",
+    ("get", "/api/v1/staff/{staff_id}"): "getStaffUser",
+    ("patch", "/api/v1/staff/{staff_id}"): "updateStaffUser",
 }
 
 _NULLABLE_KIND = (*plans.VISIT_KINDS, None)
@@ -79,6 +84,7 @@ ENUMS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("FollowupWindow", "state"): proposals.STATES,
     ("ApiKeyOut", "role"): tuple(str(r) for r in Role),
     ("IssuedKeyOut", "role"): tuple(str(r) for r in Role),
+    ("StaffOut", "role"): tuple(str(r) for r in StaffRole),
     ("WebhookOut", "events[]"): EVENT_TYPES,
     ("CreatedWebhookOut", "events[]"): EVENT_TYPES,
     ("DeliveryOut", "status"): DELIVERY_STATUSES,
@@ -97,6 +103,9 @@ EXAMPLES: dict[str, Any] = {
     "updateClinic": {"closures": ["2026-12-24", "2026-12-31"]},
     "createApiKey": {"name": "booking", "role": "booking_system",
                      "clinic_ids": ["cln_0a1b2c3d4e5f6a7b8c9d"]},
+    "createStaffUser": {"email": "front.desk@kitsphysio.example", "name": "Robin Front",
+                        "role": "front_desk", "clinic_ids": ["cln_0a1b2c3d4e5f6a7b8c9d"]},
+    "updateStaffUser": {"disabled": True},
     "createPatient": {"clinic_id": "cln_0a1b2c3d4e5f6a7b8c9d", "external_id": "MRN-1001"},
     "createPlan": {"patient_id": "pat_1b2c3d4e5f6a7b8c9d0e",
                    "condition": "chronic low back pain", "onset_date": "2026-06-01",

@@ -64,9 +64,9 @@ class ServerSessionInterface(SessionInterface):
         wired = wiring()
         settings = wired.settings
         record = web_sessions.load(
-            wired.uow(), token, now=wired.now(),
+            wired.uow(read_only=True), token, now=wired.now(),
             idle=timedelta(minutes=settings.session_idle_minutes),
-            absolute=timedelta(hours=settings.session_absolute_hours))
+            absolute=timedelta(hours=settings.session_absolute_hours), writes=wired.uow())
         if record is None:
             return ServerSession()
         return ServerSession(record.data, token=token, staff=record.staff)

@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -45,8 +45,10 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
     started = utcnow()
     state = metrics.SchedulerState(instance_id)
-    tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started,
-                                  state=state))
+    tasks.configure(tasks.Runtime(
+        lambda: UnitOfWork(sessions), utcnow, instance_id, started, state=state,
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours)))
     server = metrics.start_server(state, settings.scheduler_metrics_host,
                                   settings.scheduler_metrics_port)
     lock = leadership_for(engine)

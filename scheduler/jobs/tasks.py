@@ -18,6 +18,7 @@ from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.nightly import run_nightly
 from scheduler.jobs.sweep import run_sweep
 from scheduler.log_setup import bind_request, clear_request, get_logger
+from scheduler.services import web_sessions
 from scheduler.services.idempotency import purge_expired
 from scheduler.services.what_if import run_due_jobs
 from scheduler.webhooks.delivery import deliver_due
@@ -32,6 +33,8 @@ class Runtime:
     instance_id: str
     started_at: datetime
     idempotency_ttl: timedelta = timedelta(hours=24)
+    session_idle: timedelta = timedelta(minutes=30)  # web sessions past either limit are
+    session_absolute: timedelta = timedelta(hours=12)  # refused on load, and purged daily
     state: metrics.SchedulerState | None = None  # leader/heartbeat gauges, when served
 
 
@@ -111,7 +114,10 @@ def _counts(events: Any) -> dict[str, int]:
 @job("purge")
 def purge_job() -> None:
     rt = _rt()
-    purge_expired(rt.uow_factory(), now=rt.clock(), ttl=rt.idempotency_ttl)
+    now = rt.clock()
+    purge_expired(rt.uow_factory(), now=now, ttl=rt.idempotency_ttl)
+    web_sessions.purge_expired(rt.uow_factory(), now=now, idle=rt.session_idle,
+                               absolute=rt.session_absolute)
 
 
 def what_if_job() -> None:

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.db import UnitOfWork
-from scheduler.models import StaffAccount, WebSecret, WebSession
-from scheduler.services.staff import StaffUser, view
+from scheduler.models import StaffAccount, WebSecret, WebSession, staff_clinics
+from scheduler.services.staff import StaffUser
 
 # last_seen_at is written at most this often: a page view reads its session, it need not write.
 TOUCH_RESOLUTION = timedelta(minutes=1)
@@ -42,29 +42,53 @@ def _id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once: it runs before every page view. One row per clinic of the user (or one row).
+_FIND = (select(WebSession.staff_id, WebSession.data, WebSession.created_at,
+                WebSession.last_seen_at, StaffAccount.email, StaffAccount.name,
+                StaffAccount.role, StaffAccount.disabled_at, staff_clinics.c.clinic_id)
+         .select_from(WebSession)
+         .outerjoin(StaffAccount, StaffAccount.id == WebSession.staff_id)
+         .outerjoin(staff_clinics, staff_clinics.c.staff_id == StaffAccount.id)
+         .where(WebSession.id == bindparam("id")))
+_TOUCH = (update(WebSession).where(WebSession.id == bindparam("session_id"))
+          .values(last_seen_at=bindparam("now")))
+
+
 def load(uow: UnitOfWork, token: str, *, now: datetime, idle: timedelta,
-         absolute: timedelta) -> SessionRecord | None:
+         absolute: timedelta, writes: UnitOfWork | None = None) -> SessionRecord | None:
     """The live session of `token`, or None (unknown, idle too long, too old, or its staff
-    user disabled); an expired one is deleted. Refreshes last_seen_at (at most once a minute)."""
+    user disabled).
+
+    One read in `uow` (a page view's: a read-only one runs outside a transaction). Writes,
+    when needed, go to `writes` (default `uow`): an expired session is deleted, and
+    last_seen_at is refreshed at most once a minute."""
     if not (token.isascii() and token.isprintable()) or len(token) > 100:
         return None
+    session_id = _id(token)
     with uow:
-        row = uow.session.get(WebSession, _id(token))
-        if row is None:
-            return None
-        staff = uow.session.get(StaffAccount, row.staff_id) if row.staff_id else None
-        if (now - row.last_seen_at >= idle or now - row.created_at >= absolute
-                or (staff is not None and staff.disabled_at is not None)):
-            uow.session.delete(row)
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= TOUCH_RESOLUTION:
-            row.last_seen_at = now
-        record = SessionRecord(staff=view(staff) if staff is not None else None,
-                               data=dict(row.data), created_at=row.created_at,
-                               last_seen_at=row.last_seen_at)
-        uow.commit()
-        return record
+        rows = uow.session.connection().execute(_FIND, {"id": session_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    expired = (now - first.last_seen_at >= idle or now - first.created_at >= absolute
+               or first.disabled_at is not None)
+    if expired or now - first.last_seen_at >= TOUCH_RESOLUTION:
+        with writes or uow as write:
+            if expired:
+                write.session.execute(delete(WebSession).where(WebSession.id == session_id))
+            else:
+                write.session.execute(_TOUCH, {"session_id": session_id, "now": now})
+            write.commit()
+    if expired:
+        return None
+    staff = None
+    if first.staff_id is not None and first.role is not None:
+        staff = StaffUser(id=first.staff_id, email=first.email, name=first.name,
+                          role=first.role,
+                          clinic_ids=tuple(sorted(r.clinic_id for r in rows if r.clinic_id)),
+                          disabled=False)
+    return SessionRecord(staff=staff, data=dict(first.data), created_at=first.created_at,
+                         last_seen_at=first.last_seen_at)
 
 
 def save(uow: UnitOfWork, token: str, *, data: dict[str, Any], staff_id: str | None,

@@ -17,6 +17,7 @@ from sqlalchemy import inspect, select
 
 from scheduler import migrate as schema
 from scheduler.services import patients, plans, visits
+from scheduler.services import staff as staff_service
 from tests.api.plan_support import iso, plan_body, report_body, visit_body
 from tests.builders import ACTOR as SETUP
 
@@ -118,6 +119,9 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
     ruleset.update(name="adversarial", version=2)
     booking = make_headers("booking_system", clinic.id)
     physio = make_headers("physiotherapist", clinic.id)
+    staff = staff_service.create_staff(uow_factory(), email="physio@clinic.example", name="P",
+                                       role="physiotherapist", clinic_ids=[clinic.id],
+                                       actor=SETUP, now=now)
     star = {"If-Match": "*"}
     return {  # (method, path, headers, a valid body)
         "POST /clinics": ("POST", "/api/v1/clinics", admin,
@@ -158,13 +162,20 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
         "POST /rulesets/what-if": ("POST", "/api/v1/rulesets/what-if", physio,
                                    {"clinic_id": clinic.id, "candidate": "ims-default@1",
                                     "as_of": iso(1)}),
+        "POST /staff": ("POST", "/api/v1/staff", admin,
+                        {"email": "desk@clinic.example", "name": "Robin", "role": "front_desk",
+                         "clinic_ids": [clinic.id], "password": "twelve chars long"}),
+        "PATCH /staff/{id}": ("PATCH", f"/api/v1/staff/{staff.id}", admin,
+                              {"name": "Robin B", "role": "physiotherapist",
+                               "clinic_ids": [clinic.id], "disabled": True}),
     }
 
 
 OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /patients",
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
-              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if"]
+              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
+              "POST /staff", "PATCH /staff/{id}"]
 
 
 def test_every_post_and_patch_is_listed(app):

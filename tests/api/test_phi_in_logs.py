@@ -63,6 +63,13 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
         "name": s("key_name"), "role": "front_desk", "clinic_ids": [cid]}), 201)
     ok(call("GET", f"{API}/api-keys"))
     assert call("DELETE", f"{API}/api-keys/{key['id']}").status_code == 204
+    staff = ok(call("POST", f"{API}/staff", body={
+        "email": f"{s('staff_email')}@clinic.example", "name": s("staff_name"),
+        "role": "front_desk", "clinic_ids": [cid], "password": s("staff_password")}), 201)
+    ok(call("GET", f"{API}/staff"))
+    ok(call("GET", f"{API}/staff/{staff['id']}"))
+    ok(call("PATCH", f"{API}/staff/{staff['id']}", body={"name": s("staff_rename"),
+                                                          "disabled": True}))
 
     patient = ok(call("POST", f"{API}/patients", booking, {
         "clinic_id": cid, "external_id": s("external_id"),

@@ -134,28 +134,38 @@ def page_problems() -> PageProblems:
     return PageProblems()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
-    """A fresh browser context and page on the live server. Requests to any other host are
-    aborted; they and console errors fail the test when it ends."""
-    own = urlsplit(live_server.url).netloc
-    context = browser.new_context(base_url=live_server.url)
+def guard(context: Any, own_url: str, problems: PageProblems) -> None:
+    """Abort (and record) every request of `context` to a host other than `own_url`'s."""
+    own = urlsplit(own_url).netloc
 
     def only_ours(route: Any) -> None:
         if urlsplit(route.request.url).netloc == own:
             route.continue_()
         else:
-            page_problems.foreign_requests.append(route.request.url)
+            problems.foreign_requests.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_ours)
-    opened = context.new_page()
-    opened.on("console", lambda message: page_problems.console_errors.append(
+
+
+def watch(opened: Any, problems: PageProblems) -> None:
+    """Record the page's console errors, uncaught errors and error pages it was served."""
+    opened.on("console", lambda message: problems.console_errors.append(
         (message.text, message.location.get("url", ""))) if message.type == "error" else None)
-    opened.on("pageerror", lambda error: page_problems.console_errors.append((str(error), "")))
-    opened.on("response", lambda response: page_problems.error_documents.add(response.url)
+    opened.on("pageerror", lambda error: problems.console_errors.append((str(error), "")))
+    opened.on("response", lambda response: problems.error_documents.add(response.url)
               if response.status >= 400 and response.request.resource_type == "document"
               else None)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
+    """A fresh browser context and page on the live server. Requests to any other host are
+    aborted; they and console errors fail the test when it ends."""
+    context = browser.new_context(base_url=live_server.url)
+    guard(context, live_server.url, page_problems)
+    opened = context.new_page()
+    watch(opened, page_problems)
     yield opened
     context.close()
     assert page_problems.foreign_requests == [], "requests left the app's host"
@@ -167,8 +177,8 @@ def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
     page.goto("/app/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form's POST answers with a page or a redirect
+        page.get_by_role("button", name="Sign in").click()
 
 
 def screenshot(page: Any, name: str) -> Path:

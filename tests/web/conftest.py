@@ -51,6 +51,13 @@ def clinic(uow_factory: UowFactory, now: datetime) -> ClinicView:
 
 
 @pytest.fixture
+def make_clinic_id(uow_factory: UowFactory, now: datetime) -> str:
+    """A second clinic's id (Toronto)."""
+    return builders.clinic(uow_factory, now, name="Other Clinic", timezone="America/Toronto",
+                           holiday_region="CA-ON").id
+
+
+@pytest.fixture
 def make_staff(uow_factory: UowFactory, now: datetime) -> Callable[..., StaffUser]:
     """make_staff(role, *clinic_ids, email=..., password=PASSWORD): a new staff user."""
     counter = iter(range(1, 10_000))
