@@ -158,13 +158,18 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
         "POST /rulesets/what-if": ("POST", "/api/v1/rulesets/what-if", physio,
                                    {"clinic_id": clinic.id, "candidate": "ims-default@1",
                                     "as_of": iso(1)}),
+        "POST /plans/{id}/contacts": ("POST", f"/api/v1/plans/{plan.id}/contacts",
+                                      make_headers("front_desk", clinic.id),
+                                      {"channel": "phone", "outcome": "left_message",
+                                       "note": "n", "snooze_until": "2026-11-05"}),
     }
 
 
 OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /patients",
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
-              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if"]
+              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
+              "POST /plans/{id}/contacts"]
 
 
 def test_every_post_and_patch_is_listed(app):
