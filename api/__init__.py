@@ -17,6 +17,7 @@ from api import (
     cds,
     cli,
     clinics,
+    contacts,
     context,
     feeds,
     health,
@@ -38,7 +39,8 @@ from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp, staff.blp)
+              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp, staff.blp,
+              contacts.blp)
 
 
 def create_app(

@@ -16,7 +16,7 @@ from typing import Any
 
 from api import openapi_webhooks
 from api.plan_schemas import ACTION_FIELDS
-from scheduler.services import plans, proposals, rulesets
+from scheduler.services import contacts, plans, proposals, rulesets
 from scheduler.services.api_keys import Role
 from scheduler.services.staff import StaffRole
 from scheduler.services.webhooks import DELIVERY_STATUSES, EVENT_TYPES
@@ -48,6 +48,8 @@ OPERATION_IDS = {
     ("get", "/api/v1/plans/{plan_id}/schedule"): "getSchedule",
     ("get", "/api/v1/plans/{plan_id}/decisions"): "listDecisions",
     ("get", "/api/v1/followups"): "listFollowups",
+    ("post", "/api/v1/plans/{plan_id}/contacts"): "logContact",
+    ("get", "/api/v1/plans/{plan_id}/contacts"): "listContacts",
     ("get", "/api/v1/rulesets"): "listRulesets",
     ("post", "/api/v1/rulesets"): "createRuleset",
     ("get", "/api/v1/rulesets/{ruleset_id}"): "getRuleset",
@@ -82,6 +84,11 @@ ENUMS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("FollowupOut", "status"): plans.STATUSES,
     ("FollowupWindow", "kind"): _NULLABLE_KIND,
     ("FollowupWindow", "state"): proposals.STATES,
+    ("FollowupOut", "flags[]"): plans.FLAGS,
+    ("LastContactOut", "channel"): contacts.CHANNELS,
+    ("LastContactOut", "outcome"): contacts.OUTCOMES,
+    ("ContactOut", "channel"): contacts.CHANNELS,
+    ("ContactOut", "outcome"): contacts.OUTCOMES,
     ("ApiKeyOut", "role"): tuple(str(r) for r in Role),
     ("IssuedKeyOut", "role"): tuple(str(r) for r in Role),
     ("StaffOut", "role"): tuple(str(r) for r in StaffRole),
@@ -120,6 +127,9 @@ EXAMPLES: dict[str, Any] = {
     "createVisit": {"external_id": "A-1001", "kind": "needling",
                     "starts_at": "2026-11-26T10:00:00-08:00", "status": "booked"},
     "updateVisit": {"status": "attended"},
+    "logContact": {"channel": "phone", "outcome": "left_message",
+                   "note": "Left a voicemail about booking the next session",
+                   "snooze_until": "2026-11-26"},
     "createRuleset": rulesets.example_body(),
     "createWebhook": {"clinic_id": "cln_0a1b2c3d4e5f6a7b8c9d",
                       "url": "https://booking.example.com/hooks/cadence",
@@ -129,6 +139,7 @@ ACTION_EXAMPLES = {
     "record_consent": {"recorded_at": "2026-11-20T10:00:00-08:00", "recorded_by": "physio:12"},
     "override": EXAMPLES["performPlanAction"],
     "set_phase": {"phase": "middle", "reason": "responding faster than expected"},
+    "clear_do_not_contact": {"reason": "patient asked to be called again"},
     "set_authorization": {"reason": "insurer approval 2026-12",
                           "authorization": {"payer": "Pacific Blue Cross", "visits_allowed": 6,
                                             "valid_until": "2027-01-31",

@@ -114,6 +114,7 @@ ACTION_FIELDS = {
     "discharge": ({"reason"}, set()),
     "set_authorization": ({"authorization", "reason"}, set()),
     "clear_authorization": ({"reason"}, set()),
+    "clear_do_not_contact": ({"reason"}, set()),  # the contact log's flag (no decision)
 }
 
 
@@ -324,4 +325,6 @@ class VisitOut(Schema):
 
 
 class ActionResultOut(PlanOut):
-    decision = fields.Nested(DecisionOut, metadata={"description": "The action's decision"})
+    decision = fields.Nested(DecisionOut, allow_none=True, metadata={
+        "description": "The action's decision; null for clear_do_not_contact, which the "
+                       "engine does not judge (the contact log's flag is not in its history)"})

@@ -43,7 +43,8 @@ class FollowupQuery(PageQuery):
                                                   "review_suggested (the review list)"})
     include_snoozed = fields.Boolean(load_default=False, truthy={"true"}, falsy={"false"},
                                      metadata={
-        "description": "Also plans whose outreach is snoozed"})
+        "description": "Also plans held off outreach: snoozed (rule 23 or a contact's "
+                       "snooze_until) or flagged do_not_contact"})
 
 
 class FollowupWindow(Schema):
@@ -56,6 +57,15 @@ class FollowupWindow(Schema):
     state = fields.String()
 
 
+class LastContactOut(Schema):
+    """The plan's latest contact (its note is on GET /plans/{id}/contacts)."""
+
+    at = fields.AwareDateTime()
+    channel = fields.String()
+    outcome = fields.String()
+    actor = fields.String(allow_none=True)
+
+
 class FollowupOut(Schema):
     plan_id = fields.String()
     patient_id = fields.String()
@@ -65,8 +75,14 @@ class FollowupOut(Schema):
     on = fields.Date()
     flags = fields.List(fields.String(), metadata={
         "description": "The plan's flags on `on`, authorization_low/_exhausted included"})
-    snoozed_until = fields.Date(allow_none=True)
+    snoozed_until = fields.Date(allow_none=True, metadata={
+        "description": "The last day outreach waits (the later of rule 23's and a contact's "
+                       "snooze still in force)"})
     window = fields.Nested(FollowupWindow)
+    last_contact = fields.Nested(LastContactOut, allow_none=True)
+    contact_attempts = fields.Integer(metadata={
+        "description": "Contacts logged since the current window became due (its earliest "
+                       "day, clinic-local)"})
 
 
 FollowupPage = page_schema(FollowupOut, "FollowupPage")

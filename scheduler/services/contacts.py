@@ -93,6 +93,7 @@ def log_contact(uow: UnitOfWork, plan_id: str, *, channel: str, outcome: str,
     flag until a physiotherapist clears it (plan action `clear_do_not_contact`). Raises
     ValidationFailed naming the field, NotFound outside `scope`, Conflict on a discharged plan.
     """
+    note = note or None  # an empty note (a form's blank field) is no note
     with uow:
         session = uow.session
         loaded = load(session, plan_id, scope, lock=True)

@@ -168,6 +168,10 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
         "PATCH /staff/{id}": ("PATCH", f"/api/v1/staff/{staff.id}", admin,
                               {"name": "Robin B", "role": "physiotherapist",
                                "clinic_ids": [clinic.id], "disabled": True}),
+        "POST /plans/{id}/contacts": ("POST", f"/api/v1/plans/{plan.id}/contacts",
+                                      make_headers("front_desk", clinic.id),
+                                      {"channel": "phone", "outcome": "left_message",
+                                       "note": "n", "snooze_until": "2026-11-05"}),
     }
 
 
@@ -175,7 +179,7 @@ OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /p
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
               "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
-              "POST /staff", "PATCH /staff/{id}"]
+              "POST /staff", "PATCH /staff/{id}", "POST /plans/{id}/contacts"]
 
 
 def test_every_post_and_patch_is_listed(app):

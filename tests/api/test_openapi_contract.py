@@ -89,7 +89,7 @@ def test_plan_actions_are_a_one_of_discriminated_on_action(spec):
     assert schema["discriminator"]["propertyName"] == "action"
     assert set(schema["discriminator"]["mapping"]) == {
         "record_consent", "override", "clear_override", "set_phase", "hold", "resume",
-        "discharge", "set_authorization", "clear_authorization"}
+        "discharge", "set_authorization", "clear_authorization", "clear_do_not_contact"}
     assert valid(spec, schema, {"action": "hold", "reason": "review"})
     assert not valid(spec, schema, {"action": "hold"})
     assert not valid(spec, schema, {"action": "set_phase", "reason": "x"})

@@ -98,6 +98,14 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
     for view in ("next-visit", "schedule", "decisions"):
         ok(call("GET", f"{API}/plans/{pid}/{view}", booking))
     ok(call("GET", f"{API}/followups?clinic_id={cid}", booking))
+    # the contact log: a note, the worklist's last contact, the flag and its clearing
+    ok(call("POST", f"{API}/plans/{pid}/contacts", make_headers("front_desk", cid), {
+        "channel": "phone", "outcome": "do_not_contact", "note": s("contact_note")}), 201)
+    ok(call("GET", f"{API}/plans/{pid}/contacts", booking))
+    ok(call("GET", f"{API}/followups?clinic_id={cid}&include_snoozed=true", booking))
+    tag = call("GET", f"{API}/plans/{pid}", booking).headers["ETag"]
+    ok(call("POST", f"{API}/plans/{pid}/actions", {**physio, "If-Match": tag},
+            {"action": "clear_do_not_contact", "reason": s("dnc_reason")}))
     ok(call("GET", f"{API}/rulesets"))
     ok(call("GET", f"{API}/rulesets/ims-default@1"))
     assert call("POST", f"{API}/rulesets", body={"name": s("ruleset")}).status_code == 422
@@ -151,6 +159,9 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
         "clinic_id": s("clinic_id"), "external_id": s("external_id2"),
         s("unknown_field"): s("unknown_value")}).status_code == 422
     assert call("GET", f"{API}/plans/{s('plan_path')}", booking).status_code == 404
+    assert call("POST", f"{API}/plans/{pid}/contacts", booking, {
+        "channel": s("channel"), "outcome": "reached", "note": s("note") * 100,
+        "snooze_until": "2020-01-01"}).status_code == 422
     assert call("GET", f"{API}/{s('unknown_path')}?q={s('query')}").status_code == 404
     assert call("POST", f"{API}/plans/{pid}/reports", booking, {
         "recorded_at": s("recorded_at"), "pain": s("pain")}).status_code == 422

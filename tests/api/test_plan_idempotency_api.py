@@ -31,6 +31,10 @@ PLAN_POSTS: dict[str, Post] = {
     "action": lambda c, h, pid, n: c.post(f"{API}/plans/{pid}/actions",
                                           headers={**h, "If-Match": "*"},
                                           json={"action": "hold", "reason": f"r{n}"}),
+    "contact": lambda c, h, pid, n: c.post(f"{API}/plans/{pid}/contacts", headers=h,
+                                           json={"channel": "sms", "outcome": "left_message",
+                                                 "note": f"n{n}",  # a snooze: a new version
+                                                 "snooze_until": f"2026-11-{n:02}"}),
 }
 
 

@@ -47,6 +47,10 @@ BY_ID: dict[str, Call] = {
     "schedule": lambda c, h, w: c.get(f"{API}/plans/{w['plan']}/schedule", headers=h),
     "decisions": lambda c, h, w: c.get(f"{API}/plans/{w['plan']}/decisions", headers=h),
     "followups": lambda c, h, w: c.get(f"{API}/followups?clinic_id={w['clinic']}", headers=h),
+    "log-contact": lambda c, h, w: c.post(f"{API}/plans/{w['plan']}/contacts", headers=h,
+                                          json={"channel": "phone", "outcome": "do_not_contact",
+                                                "snooze_until": "2026-11-03"}),
+    "list-contacts": lambda c, h, w: c.get(f"{API}/plans/{w['plan']}/contacts", headers=h),
     "read-patient": lambda c, h, w: c.get(f"{API}/patients/{w['patient']}", headers=h),
 }
 UNKNOWN = {"plan": "pln_00000000000000000000", "visit": "vis_00000000000000000000",

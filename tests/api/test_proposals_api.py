@@ -107,7 +107,7 @@ def test_a_followup_item_names_the_plan_patient_phase_and_window(client, booking
     assert item == {"plan_id": plan["id"], "patient_id": plan["patient_id"],
                     "patient_external_id": "MRN-42", "phase": "initial", "status": "active",
                     "flags": [], "snoozed_until": None,
-                    "on": "2026-11-02",
+                    "on": "2026-11-02", "last_contact": None, "contact_attempts": 0,
                     "window": {k: plan["next_visit"][k]
                                for k in ("kind", "earliest", "target", "latest", "state")}}
 

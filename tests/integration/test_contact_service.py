@@ -14,7 +14,7 @@ import pytest
 from freezegun import freeze_time
 
 from scheduler.errors import Conflict, NotFound, ValidationFailed
-from scheduler.services import audit, contacts, plans, proposals, visits
+from scheduler.services import audit, contacts, plans, proposals, visits, what_if
 from scheduler.services.common import Actor
 from tests import builders
 
@@ -54,6 +54,12 @@ def test_contacts_page_newest_first_with_a_cursor(uow_factory, now):
         if cursor is None:
             break
     assert seen == made[::-1]
+
+
+def test_an_empty_note_is_no_note(uow_factory, now):
+    plan = builders.plan(uow_factory, now)
+    assert log(uow_factory, plan.id, now, note="").note is None
+    assert contacts.list_contacts(uow_factory(), plan.id).items[0].note is None
 
 
 def test_a_plain_contact_leaves_the_plan_version_alone(uow_factory, now):
@@ -253,3 +259,16 @@ def test_a_plan_write_keeps_the_contact_logs_columns(uow_factory, now):
     view = plans.get_plan(uow_factory(), plan.id, now=now)
     assert "do_not_contact" in view.flags
     assert view.next_visit["snoozed_until"] == date(2026, 11, 9)
+
+
+def test_contacts_are_not_engine_events_so_replay_and_what_if_still_hold(uow_factory, now):
+    plan = builders.plan(uow_factory, now)
+    before = builders.stored(uow_factory, plan.id)
+    log(uow_factory, plan.id, now, outcome="do_not_contact", snooze_until=date(2026, 11, 9))
+    log(uow_factory, plan.id, now + timedelta(minutes=1), outcome="reached")
+    found = builders.stored(uow_factory, plan.id)
+    assert found["events"] == before["events"] and found["state"] == before["state"]
+    assert builders.replay(found).state.to_dict() == found["state"]
+    answer = what_if.what_if(uow_factory(), clinic_id=plan.clinic_id, candidate="ims-default@1",
+                             as_of=None, now=now, scope=None, sync_max=100)
+    assert (answer["plans"], answer["changed"]) == (1, 0)
