@@ -174,6 +174,7 @@ def act(uow: UnitOfWork, plan_id: str, action: dict[str, Any], *, expected_versi
         uow.commit()
     return plan_view(loaded, now, state), decision  # after commit: outside the lock
 
+
 def _clear_do_not_contact(session: Any, loaded: Loaded, reason: str, *, actor: Actor,
                           now: datetime) -> None:
     """Lift the contact log's do_not_contact flag from a locked plan: it is back on outreach."""
