@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'cadence.db'}"
@@ -60,6 +61,12 @@ def is_memory_sqlite(url: str) -> bool:
     return rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest
 
 
+def _is_base_url(raw: str) -> bool:
+    parts = urlsplit(raw)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+            and not parts.fragment and "#" not in raw and "?" not in raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Typed, immutable service settings."""
@@ -86,6 +93,8 @@ class Settings:
     scheduler_metrics_host: str = "127.0.0.1"
     backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
     what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
+    # Where patients reach the check-in pages (/c/<token>): the links the API hands out
+    public_base_url: str = "http://127.0.0.1:8000"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -105,6 +114,9 @@ class Settings:
                 f"LOG_FORMAT: one of {sorted(LOG_FORMATS)}, got {self.log_format!r}")
         if not self.scheduler_metrics_host:
             raise SettingsError("SCHEDULER_METRICS_HOST: must not be empty")
+        if not _is_base_url(self.public_base_url):
+            raise SettingsError("PUBLIC_BASE_URL: an http:// or https:// URL with a host and "
+                                f"no query or fragment, got {self.public_base_url!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,4 +155,5 @@ class Settings:
             what_if_sync_max=_int(
                 "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
             ),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000",
         )

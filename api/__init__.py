@@ -15,6 +15,7 @@ from api import (
     auth,
     body,
     cds,
+    checkins,
     cli,
     clinics,
     context,
@@ -37,7 +38,7 @@ from api.openapi import CadenceApi
 from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
-              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp)
+              admin_reads.blp, webhooks.blp, interop.blp, what_if.blp, checkins.blp)
 
 
 def create_app(
