@@ -155,6 +155,8 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
                             "events": ["plan.created"]}),
         "POST /clinics/{id}/calendar-feeds": ("POST", f"/api/v1/clinics/{clinic.id}/calendar-feeds",
                                               booking, {}),
+        "POST /plans/{id}/checkins": ("POST", f"/api/v1/plans/{plan.id}/checkins", booking,
+                                      {"expires_in_hours": 48}),
         "POST /rulesets/what-if": ("POST", "/api/v1/rulesets/what-if", physio,
                                    {"clinic_id": clinic.id, "candidate": "ims-default@1",
                                     "as_of": iso(1)}),
@@ -164,7 +166,8 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
 OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /patients",
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
-              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if"]
+              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
+              "POST /plans/{id}/checkins"]
 
 
 def test_every_post_and_patch_is_listed(app):
