@@ -27,13 +27,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The API under gunicorn plus the one scheduler process (leader election: see README). The
-# access line is the app's (route templates, never query strings); gunicorn's stays off.
+# The API and the staff pages under gunicorn plus the one scheduler process (leader election:
+# see README). The access line is the app's (route templates, never query strings); gunicorn's
+# stays off. Served on plain http on 127.0.0.1, so the session cookie may drop Secure there.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	SCHEDULER_METRICS_PORT=$(SCHEDULER_METRICS_PORT) $(BIN)/python -m scheduler & sched=$$!; \
 	trap 'kill $$sched 2>/dev/null; wait $$sched' EXIT INT TERM; \
-	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/gunicorn -c deploy/gunicorn.conf.py \
+	WEB_PLAIN_HTTP=$${WEB_PLAIN_HTTP:-true} PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/gunicorn -c deploy/gunicorn.conf.py \
 	  --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
 
 clean:

@@ -93,6 +93,11 @@ class Settings:
     scheduler_metrics_host: str = "127.0.0.1"
     backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
     what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
+    session_idle_minutes: int = 30  # a web session unused this long ends
+    session_absolute_hours: int = 12  # and any web session ends this long after sign-in
+    # Plain http on localhost (make run): the session cookie drops Secure, for loopback hosts
+    # only. Anywhere else the cookie is Secure, so the app must be behind https.
+    web_plain_http: bool = False
     # Where patients reach the check-in pages (/c/<token>): the links the API hands out
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -155,5 +160,10 @@ class Settings:
             what_if_sync_max=_int(
                 "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
             ),
+            session_idle_minutes=_int(
+                "SESSION_IDLE_MINUTES", env.get("SESSION_IDLE_MINUTES", "30"), 1, 24 * 60),
+            session_absolute_hours=_int(
+                "SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS", "12"), 1, 24 * 30),
+            web_plain_http=_bool("WEB_PLAIN_HTTP", env.get("WEB_PLAIN_HTTP", "false")),
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 PREFIXES = frozenset({"cln", "key", "pat", "aud", "pln", "rpt", "vis", "dec", "whk", "evt",
-                       "msg", "dlv", "cal", "wif", "chk"})
+                       "msg", "dlv", "cal", "wif", "stf", "lgf", "chk"})
 
 
 def new_id(prefix: str) -> str:

@@ -8,6 +8,13 @@ from scheduler.models.clinics import AuditEntry, Clinic, IdempotencyRecord, Pati
 from scheduler.models.feeds import CalendarFeed
 from scheduler.models.ops import ClinicNightly, SchedulerHeartbeat
 from scheduler.models.plans import OPEN_PLAN, DecisionRow, Plan, PlanEvent, Report, Visit
+from scheduler.models.staff import (
+    StaffAccount,
+    StaffLoginFailure,
+    WebSecret,
+    WebSession,
+    staff_clinics,
+)
 from scheduler.models.webhooks import OutboxEvent, Webhook, WebhookDelivery
 from scheduler.models.what_if import WhatIfItem, WhatIfJob
 
@@ -15,6 +22,7 @@ __all__ = [
     "OPEN_PLAN", "ApiKey", "AuditEntry", "Base", "CalendarFeed", "Checkin", "CheckinSuggestion",
     "Clinic", "ClinicNightly", "DecisionRow",
     "IdempotencyRecord", "OutboxEvent", "Patient", "Plan", "PlanEvent", "Report", "Ruleset",
-    "SchedulerHeartbeat", "Visit", "Webhook", "WebhookDelivery", "WhatIfItem", "WhatIfJob",
-    "api_key_clinics", "table",
+    "SchedulerHeartbeat", "StaffAccount", "StaffLoginFailure", "Visit", "WebSecret",
+    "WebSession", "Webhook", "WebhookDelivery", "WhatIfItem", "WhatIfJob",
+    "api_key_clinics", "staff_clinics", "table",
 ]
