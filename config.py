@@ -100,6 +100,8 @@ class Settings:
     web_plain_http: bool = False
     # Where patients reach the check-in pages (/c/<token>): the links the API hands out
     public_base_url: str = "http://127.0.0.1:8000"
+    checkin_token_limit: str = "10/minute"  # requests to one check-in link
+    checkin_address_limit: str = "60/minute"  # check-in page requests per client address
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -108,6 +110,8 @@ class Settings:
             raise SettingsError("DATABASE_URL: an in-memory SQLite database is for tests only")
         _rate("RATE_LIMIT", self.rate_limit)
         _rate("AUTH_FAILURE_LIMIT", self.auth_failure_limit)
+        _rate("CHECKIN_TOKEN_LIMIT", self.checkin_token_limit)
+        _rate("CHECKIN_ADDRESS_LIMIT", self.checkin_address_limit)
         if not self.rate_limit_storage_uri.startswith(_STORAGE_SCHEMES):
             raise SettingsError("RATE_LIMIT_STORAGE_URI: expected memory:// or a redis://, "
                                 f"memcached:// or mongodb:// URI, got "
@@ -166,4 +170,8 @@ class Settings:
                 "SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS", "12"), 1, 24 * 30),
             web_plain_http=_bool("WEB_PLAIN_HTTP", env.get("WEB_PLAIN_HTTP", "false")),
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000",
+            checkin_token_limit=_rate("CHECKIN_TOKEN_LIMIT",
+                                      env.get("CHECKIN_TOKEN_LIMIT", "10/minute")),
+            checkin_address_limit=_rate("CHECKIN_ADDRESS_LIMIT",
+                                        env.get("CHECKIN_ADDRESS_LIMIT", "60/minute")),
         )

@@ -1,11 +1,12 @@
-"""Staff web app: server-rendered pages under /app (sessions, CSRF, sign-in, error pages)."""
+"""Web pages: the staff app under /app (sessions, CSRF, sign-in, error pages) and the
+patient's check-in page under /c/."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from config import Settings
-from web import auth, cli, csrf, sessions, views
+from web import auth, checkin, checkin_limits, cli, csrf, sessions, views
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -14,5 +15,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     sessions.init_app(app)
     csrf.init_app(app, settings)
     app.register_blueprint(views.bp)
+    checkin_limits.init_app(app, settings)
+    app.register_blueprint(checkin.bp)  # the patient's check-in page, /c/<token>
     app.add_template_global(auth.current_staff, "current_staff")
     cli.init_app(app)
