@@ -81,7 +81,8 @@ def _score(raw: str | None, field: str, label: str, *, required: bool,
 def _text(raw: str | None, field: str, limit: int, errors: dict[str, list[str]]) -> str | None:
     text = (raw or "").strip()
     if len(text) > limit:
-        errors[field] = [f"Please keep this under {limit:,} characters (it has {len(text):,})."]
+        errors[field] = [f"Please keep this to {limit:,} characters or fewer "
+                         f"(it has {len(text):,})."]
     return text or None
 
 
