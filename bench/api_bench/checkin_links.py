@@ -12,6 +12,7 @@ import re
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,3 +91,21 @@ def write_lua(path: Path, tokens: list[str], cookie: str, csrf: str, threads: in
 def needed(previous_rps: float | None, seconds: float) -> int:
     """Links for one run: half again what the last run of it would have used."""
     return max(1500, int((previous_rps or 300.0) * seconds * 1.5) + 200)
+
+
+@dataclass
+class CheckinRuns:
+    """What a check-in run needs: fresh links each time."""
+
+    issuer: Issuer
+    plan_ids: list[str]
+    cookie: str
+    csrf: str
+    last_rps: float | None = None
+
+    def prepare(self, script: Path, seconds: float, threads: int) -> int:
+        """Write the run's script with new links; returns how many a run may use."""
+        count = needed(self.last_rps, seconds)
+        write_lua(script, self.issuer.links(self.plan_ids, count), self.cookie, self.csrf,
+                  threads)
+        return count // threads * threads  # each wrk thread walks count // threads of them

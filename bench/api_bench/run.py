@@ -280,31 +280,14 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
         cookie, csrf = checkin_links.page_session(service_base,
                                                   issuer.links(checkin_ids, 1)[0])
         return _measure(kind, targets, args, children, (service, quiet, bare),
-                        checkin=CheckinRuns(issuer, checkin_ids, cookie, csrf))
-
-
-@dataclass
-class CheckinRuns:
-    """What a check-in run needs: fresh links each time (see checkin_links)."""
-
-    issuer: checkin_links.Issuer
-    plan_ids: list[str]
-    cookie: str
-    csrf: str
-    last_rps: float | None = None
-
-    def prepare(self, target: Target, seconds: float, threads: int) -> int:
-        count = checkin_links.needed(self.last_rps, seconds)
-        checkin_links.write_lua(target.script, self.issuer.links(self.plan_ids, count),
-                                self.cookie, self.csrf, threads)
-        return count // threads * threads  # each wrk thread walks count // threads of them
+                        checkin=checkin_links.CheckinRuns(issuer, checkin_ids, cookie, csrf))
 
 
 def _measure(kind: str, targets: dict[str, Target], args: argparse.Namespace,
              children: Children, servers: tuple[subprocess.Popen[bytes], ...], *,
-             checkin: CheckinRuns) -> dict[str, Any]:
+             checkin: checkin_links.CheckinRuns) -> dict[str, Any]:
     def one(endpoint: str, seconds: float) -> WrkResult:
-        links = checkin.prepare(targets[endpoint], seconds, args.threads) \
+        links = checkin.prepare(targets[endpoint].script, seconds, args.threads) \
             if endpoint == "checkin" else None
         result = run_wrk(children, targets[endpoint].base, targets[endpoint].script, seconds,
                          args.threads, connections(endpoint, args))

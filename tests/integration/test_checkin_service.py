@@ -196,3 +196,21 @@ def test_still_sore_is_the_hours_since_the_last_session(uow_factory, plan, now):
     with uow_factory() as uow:
         assert uow.session.get(Report, result.report_id).soreness_hours == 72
     assert "prolonged_soreness" not in plans.get_plan(uow_factory(), plan.id, now=now).flags
+
+
+def test_answers_sent_at_once_on_one_link_record_one_report(uow_factory, plan, now):
+    """Eight answers race on one link (a double tap, a retrying phone): one report, the
+    others are told it was answered, and the stored state is the fold of what is stored."""
+    from tests.integration.test_plan_concurrency import run_together
+
+    token = issue(uow_factory, plan.id, now).token
+    results = run_together([
+        (lambda n=n: checkins.submit_checkin(uow_factory(), token, {"pain": str(n)},
+                                             now=now + timedelta(seconds=n)))
+        for n in range(8)])
+    won = [r for r in results if isinstance(r, checkins.CheckinResult)]
+    assert len(won) == 1, results
+    assert all(isinstance(r, AlreadyUsed) for r in results if r not in won), results
+    found = builders.stored(uow_factory, plan.id)
+    assert [report_id for report_id, _ in found["reports"]] == [won[0].report_id]
+    assert builders.replay(found).state.to_dict() == found["state"]
