@@ -174,3 +174,26 @@ def test_a_client_address_is_rate_limited_across_links(database_url, engine, clo
         assert other.status_code == 404  # another address is not held back
     finally:
         app.extensions["cadence"].engine.dispose()
+
+
+def test_no_answer_and_no_token_reaches_a_log_line(database_url, engine, clock, uow_factory,
+                                                   plan, json_logs):
+    """Sentinels in every answer, good and bad, and the link's token: none is logged."""
+    app = build_app(Settings(database_url=database_url, testing=True, log_level="DEBUG",
+                             web_plain_http=True), clock=clock)
+    try:
+        client = app.test_client()
+        issued = checkins.create_checkin(uow_factory(), plan.id, actor=ACTOR, now=clock.now)
+        mark = "PHI-SENTINEL-checkin-7F3A"
+        bad = {"pain": mark, "function": mark, "soreness": mark, "adverse_event": mark,
+               "adverse_event_note": mark * 200, "notes": mark}
+        assert send(client, issued.path, **bad).status_code == 422
+        assert client.post(issued.path, data={"pain": "2", "notes": mark}).status_code == 400
+        assert send(client, issued.path, pain="2", adverse_event="yes",
+                    adverse_event_note=mark, notes=mark).status_code == 200
+        assert client.get(f"/c/{mark}").status_code == 404
+    finally:
+        app.extensions["cadence"].engine.dispose()
+    lines = json_logs.text()
+    assert json_logs.events("request")  # the access lines were written
+    assert mark not in lines and issued.token not in lines
