@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'cadence.db'}"
@@ -60,6 +61,12 @@ def is_memory_sqlite(url: str) -> bool:
     return rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest
 
 
+def _is_base_url(raw: str) -> bool:
+    parts = urlsplit(raw)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+            and not parts.fragment and "#" not in raw and "?" not in raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Typed, immutable service settings."""
@@ -91,6 +98,10 @@ class Settings:
     # Plain http on localhost (make run): the session cookie drops Secure, for loopback hosts
     # only. Anywhere else the cookie is Secure, so the app must be behind https.
     web_plain_http: bool = False
+    # Where patients reach the check-in pages (/c/<token>): the links the API hands out
+    public_base_url: str = "http://127.0.0.1:8000"
+    checkin_token_limit: str = "10/minute"  # requests to one check-in link
+    checkin_address_limit: str = "60/minute"  # check-in page requests per client address
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -99,6 +110,8 @@ class Settings:
             raise SettingsError("DATABASE_URL: an in-memory SQLite database is for tests only")
         _rate("RATE_LIMIT", self.rate_limit)
         _rate("AUTH_FAILURE_LIMIT", self.auth_failure_limit)
+        _rate("CHECKIN_TOKEN_LIMIT", self.checkin_token_limit)
+        _rate("CHECKIN_ADDRESS_LIMIT", self.checkin_address_limit)
         if not self.rate_limit_storage_uri.startswith(_STORAGE_SCHEMES):
             raise SettingsError("RATE_LIMIT_STORAGE_URI: expected memory:// or a redis://, "
                                 f"memcached:// or mongodb:// URI, got "
@@ -110,6 +123,9 @@ class Settings:
                 f"LOG_FORMAT: one of {sorted(LOG_FORMATS)}, got {self.log_format!r}")
         if not self.scheduler_metrics_host:
             raise SettingsError("SCHEDULER_METRICS_HOST: must not be empty")
+        if not _is_base_url(self.public_base_url):
+            raise SettingsError("PUBLIC_BASE_URL: an http:// or https:// URL with a host and "
+                                f"no query or fragment, got {self.public_base_url!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -153,4 +169,9 @@ class Settings:
             session_absolute_hours=_int(
                 "SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS", "12"), 1, 24 * 30),
             web_plain_http=_bool("WEB_PLAIN_HTTP", env.get("WEB_PLAIN_HTTP", "false")),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000",
+            checkin_token_limit=_rate("CHECKIN_TOKEN_LIMIT",
+                                      env.get("CHECKIN_TOKEN_LIMIT", "10/minute")),
+            checkin_address_limit=_rate("CHECKIN_ADDRESS_LIMIT",
+                                        env.get("CHECKIN_ADDRESS_LIMIT", "60/minute")),
         )

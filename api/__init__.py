@@ -15,6 +15,7 @@ from api import (
     auth,
     body,
     cds,
+    checkins,
     cli,
     clinics,
     contacts,
@@ -40,7 +41,7 @@ from config import Settings
 
 BLUEPRINTS = (clinics.blp, api_keys.blp, patients.blp, plans.blp, plan_items.blp, proposals.blp,
               admin_reads.blp, webhooks.blp, interop.blp, what_if.blp, staff.blp,
-              contacts.blp)
+              contacts.blp, checkins.blp)
 
 
 def create_app(

@@ -16,7 +16,7 @@ from typing import Any
 
 from api import openapi_webhooks
 from api.plan_schemas import ACTION_FIELDS
-from scheduler.services import contacts, plans, proposals, rulesets
+from scheduler.services import checkins, contacts, plans, proposals, rulesets
 from scheduler.services.api_keys import Role
 from scheduler.services.staff import StaffRole
 from scheduler.services.webhooks import DELIVERY_STATUSES, EVENT_TYPES
@@ -96,6 +96,7 @@ ENUMS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("CreatedWebhookOut", "events[]"): EVENT_TYPES,
     ("DeliveryOut", "status"): DELIVERY_STATUSES,
     ("DeliveryOut", "event_type"): EVENT_TYPES,
+    ("CheckinOut", "state"): checkins.STATES,
 }
 
 # Output fields a response may leave out (everything else an output schema names is
@@ -122,6 +123,7 @@ EXAMPLES: dict[str, Any] = {
     "performPlanAction": {"action": "override", "frequency": {"frequency": 1, "period": 1,
                                                               "period_unit": "wk"},
                           "until": "2026-12-31", "reason": "travelling for three weeks"},
+    "createCheckin": {"expires_in_hours": 72},
     "createReport": {"recorded_at": "2026-11-24T09:30:00-08:00", "pain": 5, "function": 6,
                      "global_change": 2, "soreness_hours": 20},
     "createVisit": {"external_id": "A-1001", "kind": "needling",

@@ -35,6 +35,11 @@ def webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
         "kind": {"type": ["string", "null"], "enum": list((*plans.VISIT_KINDS, None))},
         "earliest": date, "target": date, "latest": date},
         "required": [*ids, "state", "on", "kind", "earliest", "target", "latest"]}
+    schemas["CheckinEventData"] = {"type": "object", "properties": {
+        **ids, "session_at": {"type": "string", "format": "date-time",
+                              "description": "The last attended needling session"},
+        "checkin_after_hours": {"type": "integer", "description": "The ruleset's parameter"}},
+        "required": [*ids, "session_at", "checkin_after_hours"]}
     previous = {"plan.phase_changed": {"phase": state["phase"]},
                 "plan.frequency_changed": {"frequency": state["frequency"]},
                 "plan.status_changed": {"status": state["status"]}}
@@ -47,6 +52,8 @@ def webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
     for event in EVENT_TYPES:
         if event.startswith("followup."):
             data: dict[str, Any] = {"$ref": REF + "FollowupEventData"}
+        elif event == "checkin.suggested":  # rule 24: once per session
+            data = {"$ref": REF + "CheckinEventData"}
         else:
             extra: dict[str, Any] = {}
             if event in previous:

@@ -124,6 +124,8 @@ def http_problem(error: HTTPException) -> Response:
 def _core_problem(error: core.CadenceError) -> Response:
     if isinstance(error, core.NotFound):
         return problem(404, _DETAILS[404], slug="not-found")
+    if isinstance(error, core.Gone):
+        return problem(410, "The requested resource is no longer available.", slug="gone")
     if isinstance(error, core.IdempotencyInFlight):
         return problem(409, error.detail, slug="idempotency-in-flight")
     if isinstance(error, core.Conflict):

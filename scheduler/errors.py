@@ -30,6 +30,24 @@ class Conflict(CadenceError):
         self.existing_id = existing_id
 
 
+class Gone(CadenceError):
+    """The object existed but can no longer be used (`reason`: expired, revoked, closed)."""
+
+    def __init__(self, kind: str, object_id: str, reason: str) -> None:
+        super().__init__(f"{kind} {object_id!r} is {reason}")
+        self.kind = kind
+        self.object_id = object_id
+        self.reason = reason
+
+
+class AlreadyUsed(Conflict):
+    """A single-use object (a check-in link) was used already."""
+
+    def __init__(self, kind: str, object_id: str) -> None:
+        super().__init__(f"{kind} {object_id!r} was used already", existing_id=object_id)
+        self.kind = kind
+
+
 class ValidationFailed(CadenceError):
     """Semantically invalid input: field name -> messages."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 PREFIXES = frozenset({"cln", "key", "pat", "aud", "pln", "rpt", "vis", "dec", "whk", "evt",
-                       "msg", "dlv", "cal", "wif", "stf", "lgf", "con"})
+                       "msg", "dlv", "cal", "wif", "stf", "lgf", "con", "chk"})
 
 
 def new_id(prefix: str) -> str:

@@ -1,11 +1,12 @@
-"""Staff web app: server-rendered pages under /app (sessions, CSRF, sign-in, error pages)."""
+"""Web pages: the staff app under /app (sessions, CSRF, sign-in, error pages) and the
+patient's check-in page under /c/."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from config import Settings
-from web import auth, cli, csrf, pages, sessions, views
+from web import auth, checkin, checkin_limits, cli, csrf, pages, sessions, views
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -15,5 +16,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     csrf.init_app(app, settings)
     app.register_blueprint(views.bp)
     pages.init_app(app)  # the staff pages: follow-ups, patients, plans
+    checkin_limits.init_app(app, settings)
+    app.register_blueprint(checkin.bp)  # the patient's check-in page, /c/<token>
     app.add_template_global(auth.current_staff, "current_staff")
     cli.init_app(app)

@@ -9,9 +9,10 @@ from typing import Any
 from bench.api_bench.wrk import WrkResult
 
 TARGETS = {"next_visit_ratio": 0.6, "report_ratio": 0.4, "p99_ms": 50.0,
-           "observability_overhead": 0.05, "fhir_ratio": 0.3, "cds_p99_ms": 20.0}
+           "observability_overhead": 0.05, "fhir_ratio": 0.3, "cds_p99_ms": 20.0,
+           "checkin_ratio": 0.3}
 ENDPOINTS = ("next_visit", "next_visit_off", "bare_get", "report", "report_off", "bare_post",
-             "fhir", "cds", "cds_answer")
+             "fhir", "cds", "cds_answer", "checkin")
 # on/off pairs: their order swaps every other run (drift in machine load hits both alike)
 PAIRS = (("next_visit", "next_visit_off"), ("report", "report_off"))
 # cds_answer: the same hook with as many connections as workers (no request waits for a
@@ -27,6 +28,7 @@ LABELS = {
     "report": "service POST /plans/{id}/reports",
     "report_off": "  same, logging and metrics off",
     "bare_post": "bare    POST /rows",
+    "checkin": "service POST /c/{token} (check-in form)",
 }
 
 
@@ -44,12 +46,15 @@ def summarise(results: dict[str, list[WrkResult]],
         "fhir_ratio": round(med["fhir"]["rps"] / med["bare_get"]["rps"], 3),
         "cds_p99_ms": round(med["cds_answer"]["p99_ms"], 2),
         "cds_p99_ms_c16": round(med["cds"]["p99_ms"], 2),
+        "checkin_ratio": round(med["checkin"]["rps"] / med["bare_post"]["rps"], 3),
+        "checkin_p99_ms": round(med["checkin"]["p99_ms"], 2),
     }
     # the service and bare runs of one round ran back to back: their ratio is less exposed to
     # drift in machine load than the ratio of medians (printed for judging noise; extra keys)
     for key, (svc, bare) in {"next_visit_ratio": ("next_visit", "bare_get"),
                              "report_ratio": ("report", "bare_post"),
-                             "fhir_ratio": ("fhir", "bare_get")}.items():
+                             "fhir_ratio": ("fhir", "bare_get"),
+                             "checkin_ratio": ("checkin", "bare_post")}.items():
         out[f"{key}_per_run"] = [round(a.rps / b.rps, 3)
                                  for a, b in zip(results[svc], results[bare], strict=True)]
     # logging and metrics on vs off: the relative slowdown, per endpoint and the larger one
@@ -74,6 +79,7 @@ def summarise(results: dict[str, list[WrkResult]],
         "report_p99_ms": out["report_p99_ms"] <= TARGETS["p99_ms"],
         "fhir_ratio": out["fhir_ratio"] >= TARGETS["fhir_ratio"],
         "cds_p99_ms": out["cds_p99_ms"] <= TARGETS["cds_p99_ms"],
+        "checkin_ratio": out["checkin_ratio"] >= TARGETS["checkin_ratio"],
     }
     out["endpoints"] = {e: {"rps": round(m["rps"], 1), "p50_ms": round(m["p50_ms"], 2),
                             "p99_ms": round(m["p99_ms"], 2), "runs_rps": m["runs_rps"]}
@@ -122,6 +128,9 @@ def print_table(report: dict[str, dict[str, Any] | None], args: argparse.Namespa
         print(f"  p99 CDS hook answer {res['cds_p99_ms']:.2f} ms at -c{ANSWER_CONNECTIONS} "
               f"(target <= {TARGETS['cds_p99_ms']:g} ms)  {mark(met['cds_p99_ms'])}; "
               f"{res['cds_p99_ms_c16']:.2f} ms queued behind -c{args.connections}")
+        print(f"  check-in   / bare POST = {res['checkin_ratio']:.3f}  (target >= "
+              f"{TARGETS['checkin_ratio']})  {mark(met['checkin_ratio'])}   "
+              f"per run: {res['checkin_ratio_per_run']}")
         print(f"  server CPU per request, on vs off: +{res['observability_cpu_overhead']:.3f}  "
               f"{res['server_cpu_us_per_request']} us")
     print()

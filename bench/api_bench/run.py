@@ -26,8 +26,11 @@ For each database (a SQLite file in a temp dir; PostgreSQL on a throwaway cluste
      appointments, one inside the window, one 60 days out, so one `info` card) twice: at
      -c16 like the rest, and at -c2 (one connection per worker, nothing queued: the answer
      time an EHR sees, which `cds_p99_ms` reports; `cds_p99_ms_c16` is the queued figure),
-     service POST /api/v1/plans/{id}/reports (on, off), bare POST /rows; each on/off pair
-     swaps order every other run.
+     service POST /api/v1/plans/{id}/reports (on, off), bare POST /rows, and the patient's
+     check-in form POST /c/{token} (bench/api_bench/checkin_links.py: fresh single-use links
+     for every run on plans of their own, one page session's cookie and CSRF token; the same
+     report path, plus the link's lookup and claim); each on/off pair swaps order every
+     other run.
      Each wrk thread walks its own slice of the plans (rows) round-robin, so requests are spread
      over many rows and one plan never has two reports in flight (the reports carry
      recorded_at = now at 1 s resolution; overlapping ones would be "late" reports and refold
@@ -39,7 +42,7 @@ median rates (the per-run ratios of back-to-back runs are printed too, as a nois
 Prints a table, then exactly one JSON line:
   {"observability_overhead": <SQLite's>,
    "sqlite": {"next_visit_ratio", "report_ratio", "next_visit_p99_ms", "report_p99_ms",
-              "fhir_ratio", "cds_p99_ms", "observability_overhead",
+              "fhir_ratio", "cds_p99_ms", "checkin_ratio", "observability_overhead",
               "observability_overhead_by_endpoint", ...},
    "postgresql": {...} | null}
 observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
@@ -47,7 +50,8 @@ observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit 
 Also reported: the servers' CPU time per request (gunicorn master + workers, from /proc) and
 observability_cpu_overhead (on / off - 1 of it), which moves less with the machine's load.
 Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05;
-fhir_ratio (FHIR GET vs bare GET) >= 0.3, cds_p99_ms <= 20. The process exits 0 even when a
+fhir_ratio (FHIR GET vs bare GET) >= 0.3, cds_p99_ms <= 20, checkin_ratio (check-in POST vs
+bare POST) >= 0.3. The process exits 0 even when a
 target is missed (the JSON says so in "targets_met"); it exits 1 when a wrk run saw errors or
 non-2xx responses (the numbers would not mean anything).
 
@@ -74,6 +78,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # when run as a script
 
+from bench.api_bench import checkin_links  # noqa: E402
 from bench.api_bench.procs import Children, Interrupted, log, run_cli, signals_unwind  # noqa: E402
 from bench.api_bench.report import (  # noqa: E402
     ANSWER_CONNECTIONS,
@@ -148,7 +153,8 @@ def start_gunicorn(children: Children, app: str, env: dict[str, str], workdir: P
 FHIR_PLANS, FHIR_REPORTS = 50, 10  # the FHIR GET's own plans: a course's worth of reports
 
 
-def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str], list[str]]:
+def setup_service(base: str, admin: str,
+                  plans: int) -> tuple[str, list[str], list[str], list[str]]:
     clinic = call(base, "POST", "/api/v1/clinics", admin, {
         "name": "Bench Physio", "timezone": "America/Vancouver",
         "open_weekdays": [0, 1, 2, 3, 4], "holiday_region": "CA-BC"})
@@ -175,7 +181,9 @@ def setup_service(base: str, admin: str, plans: int) -> tuple[str, list[str], li
             at = (datetime.now(UTC) - timedelta(minutes=50 - 4 * r)).isoformat(timespec="seconds")
             call(base, "POST", f"/api/v1/plans/{plan_id}/reports", key,
                  {"recorded_at": at, "pain": max(0, 7 - r // 2), "function": 3 + r // 3})
-    return key, plan_ids, fhir_ids
+    # The check-in POSTs answer plans of their own (a report each), apart from the report POSTs'
+    checkin_ids = [new_plan(f"CHK-{n:05d}", 4 + n % 6, False) for n in range(plans)]
+    return key, plan_ids, fhir_ids, checkin_ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +227,7 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     # The per-key rate limiter stays on (in-memory, as by default), with a limit the
     # benchmark's one key never reaches: its cost is measured, not its refusals.
     env = {**os.environ, "DATABASE_URL": service_url, "PYTHONDONTWRITEBYTECODE": "1",
-           "RATE_LIMIT": args.rate_limit}
+           "RATE_LIMIT": args.rate_limit, "CHECKIN_ADDRESS_LIMIT": args.rate_limit}
     env.pop("CADENCE_TESTING", None)
     flask = str(VENV_BIN / "flask")
     log(f"{kind}: migrating, admin key")
@@ -240,7 +248,7 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
     wait_http(quiet_base + "/healthz", quiet)
     log(f"{kind}: service on {service_base} (and {quiet_base} with logging and metrics off);"
         f" creating clinic, key, {args.plans} plans")
-    token, plan_ids, fhir_ids = setup_service(service_base, admin, args.plans)
+    token, plan_ids, fhir_ids, checkin_ids = setup_service(service_base, admin, args.plans)
 
     log(f"{kind}: bare app: {args.rows} rows")
     row_ids = bare_app.init_db(bare_url, args.rows)
@@ -260,18 +268,39 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
         hook = endpoint.startswith("cds")
         ids = (row_ids if bare_side else patients if hook else fhir_ids if endpoint == "fhir"
                else plan_ids)
-        write_lua(script, "cds" if hook else endpoint.removesuffix("_off"), ids, token,
-                  args.threads, appointments if hook else None)
+        if endpoint != "checkin":  # its script is written before each run (fresh links)
+            write_lua(script, "cds" if hook else endpoint.removesuffix("_off"), ids, token,
+                      args.threads, appointments if hook else None)
         base = bare_base if bare_side else quiet_base if endpoint.endswith("_off") \
             else service_base
         server = (bare if bare_side else quiet if endpoint.endswith("_off") else service).pid
         targets[endpoint] = Target(base, script, server)
 
+    with checkin_links.issuer(service_url) as issuer:
+        cookie, csrf = checkin_links.page_session(service_base,
+                                                  issuer.links(checkin_ids, 1)[0])
+        return _measure(kind, targets, args, children, (service, quiet, bare),
+                        checkin=checkin_links.CheckinRuns(issuer, checkin_ids, cookie, csrf))
+
+
+def _measure(kind: str, targets: dict[str, Target], args: argparse.Namespace,
+             children: Children, servers: tuple[subprocess.Popen[bytes], ...], *,
+             checkin: checkin_links.CheckinRuns) -> dict[str, Any]:
+    def one(endpoint: str, seconds: float) -> WrkResult:
+        links = checkin.prepare(targets[endpoint].script, seconds, args.threads) \
+            if endpoint == "checkin" else None
+        result = run_wrk(children, targets[endpoint].base, targets[endpoint].script, seconds,
+                         args.threads, connections(endpoint, args))
+        check(kind, endpoint, result)
+        if links is not None:
+            if result.requests > links:
+                raise BadRun(f"{kind} checkin: {result.requests} requests but {links} links")
+            checkin.last_rps = result.rps
+        return result
+
     log(f"{kind}: warm-up {args.warmup:g} s per endpoint")
     for endpoint in ENDPOINTS:
-        warm = run_wrk(children, targets[endpoint].base, targets[endpoint].script, args.warmup,
-                       args.threads, connections(endpoint, args))
-        check(kind, endpoint, warm)
+        one(endpoint, args.warmup)
 
     results: dict[str, list[WrkResult]] = {e: [] for e in ENDPOINTS}
     cpu_us: dict[str, list[float]] = {e: [] for e in ENDPOINTS}  # server CPU per request
@@ -283,10 +312,8 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
                 order[i], order[j] = order[j], order[i]
         for endpoint in order:
             before = server_cpu_seconds(targets[endpoint].server)
-            result = run_wrk(children, targets[endpoint].base, targets[endpoint].script,
-                             args.seconds, args.threads, connections(endpoint, args))
+            result = one(endpoint, args.seconds)
             used = server_cpu_seconds(targets[endpoint].server) - before
-            check(kind, endpoint, result)
             results[endpoint].append(result)
             cpu_us[endpoint].append(used / max(result.requests, 1) * 1e6)
             if args.verbose:
@@ -294,9 +321,8 @@ def bench_database(kind: str, service_url: str, bare_url: str, args: argparse.Na
             log(f"{kind} run {n}/{args.runs} {endpoint:<10} {result.rps:8.1f} req/s "
                 f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
                 f"server CPU {cpu_us[endpoint][-1]:7.0f} us/request")
-    children.stop(service)
-    children.stop(quiet)
-    children.stop(bare)
+    for server in servers:
+        children.stop(server)
     return summarise(results, cpu_us)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler import metrics
 from scheduler.db import UnitOfWork
+from scheduler.jobs.checkins import run_checkin_suggestions
 from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.nightly import run_nightly
 from scheduler.jobs.sweep import run_sweep
@@ -98,6 +99,14 @@ def sweep_job() -> None:
         log.info("sweep done", events=_counts(emitted))
 
 
+@job("checkins")
+def checkin_job() -> None:
+    rt = _rt()
+    emitted = run_checkin_suggestions(rt.uow_factory, rt.clock())
+    if emitted:
+        log.info("checkin suggestions done", events=emitted)
+
+
 @job("webhooks")
 def webhook_job() -> None:
     rt = _rt()
@@ -136,6 +145,8 @@ JOBS: dict[str, tuple[str, dict, int]] = {
     "sweep": ("scheduler.jobs.tasks:sweep_job", {"trigger": "interval", "minutes": 5}, 240),
     # every clinic's pass starts within 15 minutes of 03:30 in its own zone
     "nightly": ("scheduler.jobs.tasks:nightly_job", {"trigger": "cron", "minute": "*/15"}, 840),
+    "checkins": ("scheduler.jobs.tasks:checkin_job", {"trigger": "interval", "minutes": 15},
+                 600),
     "what_if": ("scheduler.jobs.tasks:what_if_job", {"trigger": "interval", "seconds": 10}, 30),
     "purge": ("scheduler.jobs.tasks:purge_job", {"trigger": "cron", "hour": 4, "minute": 45},
               3600),

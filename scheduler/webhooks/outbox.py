@@ -18,7 +18,7 @@ from scheduler.tracing import current_request_id
 
 EVENT_TYPES = ("plan.created", "plan.phase_changed", "plan.frequency_changed",
                "plan.status_changed", "plan.review_required", "followup.due", "followup.overdue",
-               "plan.authorization_low")
+               "plan.authorization_low", "checkin.suggested")
 
 
 # Built once (plan writes run these on every call).

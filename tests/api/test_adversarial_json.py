@@ -159,6 +159,8 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
                             "events": ["plan.created"]}),
         "POST /clinics/{id}/calendar-feeds": ("POST", f"/api/v1/clinics/{clinic.id}/calendar-feeds",
                                               booking, {}),
+        "POST /plans/{id}/checkins": ("POST", f"/api/v1/plans/{plan.id}/checkins", booking,
+                                      {"expires_in_hours": 48}),
         "POST /rulesets/what-if": ("POST", "/api/v1/rulesets/what-if", physio,
                                    {"clinic_id": clinic.id, "candidate": "ims-default@1",
                                     "as_of": iso(1)}),
@@ -179,7 +181,8 @@ OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /p
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
               "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
-              "POST /staff", "PATCH /staff/{id}", "POST /plans/{id}/contacts"]
+              "POST /staff", "PATCH /staff/{id}", "POST /plans/{id}/contacts",
+              "POST /plans/{id}/checkins"]
 
 
 def test_every_post_and_patch_is_listed(app):

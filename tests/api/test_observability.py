@@ -198,7 +198,8 @@ def test_a_monitoring_key_has_no_clinics_and_reads_nothing_else(client, app, adm
     monitor = {"Authorization": f"Bearer {issued.get_json()['key']}"}
     sample = {"clinic_id": clinic.id, "plan_id": "pln_x", "key_id": "key_x", "patient_id": "x",
               "visit_id": "vis_x", "webhook_id": "whk_x", "ruleset_id": "ims-default@1",
-              "feed_id": "cal_x", "job_id": "wif_x", "staff_id": "stf_x"}
+              "feed_id": "cal_x", "job_id": "wif_x", "staff_id": "stf_x",
+              "checkin_id": "chk_x"}
     checked = 0
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(API):

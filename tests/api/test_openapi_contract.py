@@ -105,7 +105,8 @@ def test_every_request_body_has_an_example_that_its_schema_accepts(spec):
 def test_webhooks_describe_each_event_payload(spec):
     assert set(spec["webhooks"]) == {
         "plan.created", "plan.phase_changed", "plan.frequency_changed", "plan.status_changed",
-        "plan.review_required", "followup.due", "followup.overdue", "plan.authorization_low"}
+        "plan.review_required", "followup.due", "followup.overdue", "plan.authorization_low",
+        "checkin.suggested"}
     due = spec["webhooks"]["followup.due"]["post"]["requestBody"]["content"][
         "application/json"]["schema"]
     assert valid(spec, due, {"type": "followup.due", "timestamp": "2026-11-24T11:30:00Z",

@@ -131,6 +131,10 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
     feed = ok(call("POST", f"{API}/clinics/{cid}/calendar-feeds", booking), 201)
     assert call("GET", "/" + feed["url"].split("/", 3)[3]).status_code == 200
     assert call("DELETE", f"{API}/calendar-feeds/{feed['id']}", booking).status_code == 204
+    link = ok(call("POST", f"{API}/plans/{pid}/checkins", booking, {"expires_in_hours": 24}),
+              201)
+    ok(call("GET", f"{API}/plans/{pid}/checkins", booking))
+    assert call("DELETE", f"{API}/checkins/{link['id']}", booking).status_code == 204
     ok(call("GET", "/cds-services", booking))
     what_if = ok(call("POST", f"{API}/rulesets/what-if", physio, {
         "clinic_id": cid, "candidate": "ims-default@1"}))

@@ -25,7 +25,7 @@ def test_every_emitted_type_is_a_contract_event_type() -> None:
     assert set(EVENT_TYPES) == {"plan.created", "plan.phase_changed", "plan.frequency_changed",
                                 "plan.status_changed", "plan.review_required",
                                 "followup.due", "followup.overdue",
-                                "plan.authorization_low"}  # api.md: "later" events
+                                "plan.authorization_low", "checkin.suggested"}  # api.md: "later"
 
 
 def test_a_new_plan_is_plan_created_with_its_state() -> None:

@@ -13,7 +13,7 @@ from alembic import op
 from scheduler.db import UtcDateTime
 
 revision: str = "0010_contacts"
-down_revision: str | None = "0010_webauth"  # chained after web-auth in this branch (merge order)
+down_revision: str | None = "0010_webauth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
