@@ -86,6 +86,10 @@ class Settings:
     scheduler_metrics_host: str = "127.0.0.1"
     backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
     what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
+    # PostgreSQL only, per session (0: none): a statement or a lock wait past these fails and
+    # the request answers 503 instead of holding a connection and a worker
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 5_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -143,4 +147,8 @@ class Settings:
             what_if_sync_max=_int(
                 "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
             ),
+            statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS",
+                                      env.get("DB_STATEMENT_TIMEOUT_MS", "30000"), 0, 3_600_000),
+            lock_timeout_ms=_int("DB_LOCK_TIMEOUT_MS", env.get("DB_LOCK_TIMEOUT_MS", "5000"),
+                                 0, 3_600_000),
         )

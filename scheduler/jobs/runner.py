@@ -40,7 +40,8 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
         poll_seconds: float = 2.0) -> int:
     """Block until `stop` is set (or SIGTERM / SIGINT). Returns an exit code."""
     stop = stop or threading.Event()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms,
+                         lock_timeout_ms=settings.lock_timeout_ms)
     sessions = make_session_factory(engine)
     instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
     started = utcnow()
