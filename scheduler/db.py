@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,6 +88,21 @@ def _sqlite_reopen_on_error(context: Any) -> None:
         context.is_disconnect = True  # the pool discards it; the next checkout reopens
 
 
+def _reopen_when_writable(engine: Engine, database: str) -> None:
+    """A connection opened while the file was read-only stays read-only: once the file is
+    writable again, the pool replaces it at checkout (one access() call, only for those)."""
+
+    def on_connect(_dbapi: Any, record: Any) -> None:
+        record.info["read_only_file"] = not os.access(database, os.W_OK)
+
+    def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("read_only_file") and os.access(database, os.W_OK):
+            raise exc.DisconnectionError("the database file is writable again")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "checkout", on_checkout)
+
+
 def make_engine(url: str, *, echo: bool = False, statement_timeout_ms: int = 0,
                 lock_timeout_ms: int = 0) -> Engine:
     """Create an engine: SQLite file (WAL, busy timeout, FKs on, writer gate: see
@@ -102,6 +118,8 @@ def make_engine(url: str, *, echo: bool = False, statement_timeout_ms: int = 0,
                                connect_args={"factory": gated} if gated else {})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "handle_error", _sqlite_reopen_on_error)
+        if gated:  # a file (not memory, not a URI)
+            _reopen_when_writable(engine, os.path.abspath(database))
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
