@@ -33,6 +33,7 @@ class Runtime:
     started_at: datetime
     idempotency_ttl: timedelta = timedelta(hours=24)
     state: metrics.SchedulerState | None = None  # leader/heartbeat gauges, when served
+    leading: Callable[[], bool] | None = None  # whether this process still holds the lock
 
 
 _runtime: Runtime | None = None
@@ -54,6 +55,11 @@ def job(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     def decorator(func: Callable[[], None]) -> Callable[[], None]:
         @functools.wraps(func)
         def run() -> None:
+            leading = _runtime.leading if _runtime is not None else None
+            if leading is not None and not leading():
+                # a handover under way: the new leader runs it, so this one must not
+                log.warning("job skipped: leadership lost", job=name)
+                return
             bind_request(job=name)
             started = time.perf_counter()
             try:

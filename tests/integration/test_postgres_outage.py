@@ -6,13 +6,8 @@ Skipped where the PostgreSQL binaries are not installed (CI has them)."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,49 +15,21 @@ from sqlalchemy import text
 
 from api import create_app
 from config import Settings
-from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
 from scheduler.services import api_keys
 from scheduler.services.common import Actor
 from tests import builders
+from tests.integration.pg_support import migrated_cluster, needs_pg_binaries
 
-
-def _pgcluster() -> Any:
-    # bench/ is not an installed package (and not on pytest's path): load its one file
-    path = Path(__file__).resolve().parents[2] / "bench" / "pgcluster.py"
-    spec = importlib.util.spec_from_file_location("cadence_bench_pgcluster", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pgcluster = _pgcluster()
-PostgresCluster, find_pg_bin, free_port = (pgcluster.PostgresCluster, pgcluster.find_pg_bin,
-                                           pgcluster.free_port)
-PG_BIN = find_pg_bin()
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(PG_BIN is None, reason="no PostgreSQL binaries installed")]
+pytestmark = [pytest.mark.slow, needs_pg_binaries]
 NOW = datetime(2026, 11, 2, 17, 30, tzinfo=UTC)
 SETUP = Actor(key_id=None, name="test-setup")
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    assert PG_BIN is not None
-    # not under pytest's tmp dir: it is private to root, and the server runs as postgres
-    workdir = Path(tempfile.mkdtemp(prefix="cadence-outage-"))
-    server = PostgresCluster(PG_BIN, free_port(), workdir)
-    try:
-        server.start()
-        engine = make_engine(server.url("cadence"))
-        schema.upgrade(engine, "head")
-        engine.dispose()
+    with migrated_cluster() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def app_on(cluster: Any, **settings: Any) -> Any:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[2]
 UNAVAILABLE = "urn:ims-cadence:problem:database-unavailable"
 
