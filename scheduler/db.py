@@ -27,7 +27,7 @@ _SQLITE_REOPEN = ("readonly database", "disk i/o error", "unable to open databas
 _SQLITE_UNAVAILABLE = (*_SQLITE_REOPEN, "database is locked", "database table is locked",
                        "database or disk is full")
 # Exceptions a Flask error handler is registered for; `database_unavailable` decides.
-UNAVAILABLE_CANDIDATES: tuple[type[BaseException], ...] = (
+UNAVAILABLE_CANDIDATES: tuple[type[Exception], ...] = (
     exc.DBAPIError, exc.TimeoutError, exc.DisconnectionError, sqlite3.OperationalError)
 
 SessionFactory = Callable[[], Session]
