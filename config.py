@@ -102,6 +102,10 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     checkin_token_limit: str = "10/minute"  # requests to one check-in link
     checkin_address_limit: str = "60/minute"  # check-in page requests per client address
+    # PostgreSQL only, per session (0: none): a statement or a lock wait past these fails and
+    # the request answers 503 instead of holding a connection and a worker
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 5_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -174,4 +178,8 @@ class Settings:
                                       env.get("CHECKIN_TOKEN_LIMIT", "10/minute")),
             checkin_address_limit=_rate("CHECKIN_ADDRESS_LIMIT",
                                         env.get("CHECKIN_ADDRESS_LIMIT", "60/minute")),
+            statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS",
+                                      env.get("DB_STATEMENT_TIMEOUT_MS", "30000"), 0, 3_600_000),
+            lock_timeout_ms=_int("DB_LOCK_TIMEOUT_MS", env.get("DB_LOCK_TIMEOUT_MS", "5000"),
+                                 0, 3_600_000),
         )

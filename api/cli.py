@@ -1,5 +1,5 @@
-"""Command line: `flask --app wsgi db upgrade`; `flask --app wsgi apikey create | list |
-revoke`."""
+"""Command line: `flask --app wsgi db upgrade | current | backup`; `flask --app wsgi apikey
+create | list | revoke`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from api.context import cadence
 from api.schemas import RFC3339
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.services import api_keys, ops
+from scheduler.services import api_keys, backup, ops
 from scheduler.services.common import Actor
 
 db = AppGroup("db", help="Database schema.")
@@ -32,6 +32,19 @@ def current() -> None:
     """Print the database's schema revision and the code's head."""
     current, head = ops.revisions(cadence().engine)
     click.echo(f"current={current} head={head}")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Copy the SQLite database to PATH, consistently, while the service runs (PostgreSQL:
+    use pg_dump)."""
+    try:
+        done = backup.backup_sqlite(cadence().engine, path)
+    except ValidationFailed as exc:
+        raise click.ClickException(" ".join(m for v in exc.errors.values() for m in v)) from None
+    click.echo(f"backed up to {done.path} ({done.bytes} bytes, {done.pages} pages, "
+               "integrity ok)")
 
 
 @apikey.command("create")

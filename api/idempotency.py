@@ -1,4 +1,11 @@
-"""Idempotency-Key on every POST: replay the first response, reject reuse and overlap."""
+"""Idempotency-Key on every POST: replay the first response, reject reuse and overlap.
+
+A keyed POST is one database transaction (api/context.py's atomic request): the claim, the
+view's change and the stored response commit together in `after_request`, after the response
+is built. A crash or a 5xx before that commit leaves nothing, not even the claim (the key is
+free and a retry runs once); after it, a retry replays the stored response. No response is
+built after the commit, so none has to be rebuilt and no request is ever run twice.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ from flask import Flask, Response, g, request
 from api import body
 from api.auth import API_PREFIX
 from api.context import cadence
-from api.problems import PROBLEM_JSON, TYPE_BASE, ApiProblem
+from api.problems import PROBLEM_JSON, TYPE_BASE, ApiProblem, database_unavailable_problem
+from scheduler.db import database_unavailable
 from scheduler.services import idempotency as store
 
 HEADER = "Idempotency-Key"
@@ -19,6 +27,33 @@ REPLAYED = "Idempotent-Replayed"
 SECRET_NOT_REPLAYED = "secret-not-replayed"
 MAX_KEY = 255
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+
+
+def parse_key(raw: str) -> str | None:
+    """The key of an Idempotency-Key header: a bare token or an RFC 8941 sf-string
+    (`"abc"`, with `\\"` and `\\\\` escapes), which the IETF draft specifies; None if malformed.
+    `"abc"` and `abc` are the same key."""
+    value = raw.strip(" \t")
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        out, chars, escaped = [], iter(value[1:-1]), False
+        for char in chars:
+            if not " " <= char <= "~":
+                return None
+            if escaped:
+                if char not in '"\\':
+                    return None
+                out.append(char)
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                return None  # an unescaped quote inside
+            else:
+                out.append(char)
+        value = "".join(out) if not escaped else ""
+    if not 1 <= len(value) <= MAX_KEY or not value.isprintable():
+        return None
+    return value
 
 
 def _fingerprint() -> str:
@@ -55,20 +90,29 @@ def secret_replay(created_id: str, location: str) -> store.StoredResponse:
 
 
 def _claim() -> Response | None:
-    key = request.headers.get(HEADER)
-    if key is None or request.method != "POST" or request.url_rule is None:
+    header = request.headers.get(HEADER)
+    if header is None or request.method != "POST" or request.url_rule is None:
         return None
     if not request.path.startswith(API_PREFIX + "/") or "api_key" not in g:
         return None
-    if not 1 <= len(key) <= MAX_KEY or not key.isprintable():
-        raise ApiProblem(422, "Idempotency-Key must be 1-255 printable characters.",
-                         slug="validation-failed",
-                         errors={HEADER: ["Must be 1-255 printable characters."]})
+    key = parse_key(header)
+    if key is None:
+        raise ApiProblem(422, "Idempotency-Key must be 1-255 printable characters, bare or "
+                         "as a quoted string.", slug="validation-failed",
+                         errors={HEADER: ["Must be 1-255 printable characters, bare or as an "
+                                          'RFC 8941 string ("...").']})
     wiring = cadence()
-    stored = store.claim(wiring.uow(), client=g.api_key.id, key=key,
-                         fingerprint=_fingerprint(), now=wiring.now(),
-                         ttl=wiring.idempotency_ttl)
+    fingerprint = _fingerprint()  # reads the body: before the transaction begins
+    wiring.begin_atomic()
+    try:
+        stored = store.claim(wiring.uow(), client=g.api_key.id, key=key,
+                             fingerprint=fingerprint, now=wiring.now(),
+                             ttl=wiring.idempotency_ttl)
+    except BaseException:
+        wiring.end_atomic(commit=False)
+        raise
     if stored is not None:
+        wiring.end_atomic(commit=False)
         body = stored.body
         if stored.status == 409 and SECRET_NOT_REPLAYED in body and "request_id" in g:
             # not a replay of what was answered but an answer of its own: it names the
@@ -87,7 +131,7 @@ def _store(response: Response) -> Response:
         return response
     wiring = cadence()
     if response.status_code >= 500 or response.is_streamed:
-        store.release(wiring.uow(), client=g.api_key.id, key=key)
+        wiring.end_atomic(commit=False)  # the claim and the change go: the key is free
         return response
     created = g.pop(_SECRET, None)
     if created is not None and response.status_code < 300:
@@ -96,15 +140,22 @@ def _store(response: Response) -> Response:
         headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
         stored = store.StoredResponse(response.status_code, response.get_data(as_text=True),
                                       headers)
-    store.complete(wiring.uow(), client=g.api_key.id, key=key, response=stored)
+    try:
+        store.complete(wiring.uow(), client=g.api_key.id, key=key, response=stored)
+        wiring.end_atomic(commit=True)  # the change and its response, or neither
+    except Exception as error:
+        wiring.end_atomic(commit=False)
+        if database_unavailable(error):
+            return database_unavailable_problem(error)
+        raise
     return response
 
 
 def _release_on_crash(_error: BaseException | None) -> None:
-    # after_request did not run (e.g. the response could not be built): free the key.
-    key = g.pop("idempotency_key", None)
-    if key is not None:
-        store.release(cadence().uow(), client=g.api_key.id, key=key)
+    # after_request did not run (e.g. the response could not be built): roll back, which
+    # frees the key (its claim was never committed).
+    if g.pop("idempotency_key", None) is not None:
+        cadence().end_atomic(commit=False)
 
 
 def init_app(app: Flask) -> None:

@@ -37,7 +37,10 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "Same key and body within 24 h: the first response is replayed with "
-    "`Idempotent-Replayed: true`; same key, other body: 422; still in flight: 409.",
+    "`Idempotent-Replayed: true`; same key, other body: 422; still in flight: 409. A bare "
+    "token or an RFC 8941 string (`\"abc\"` is the key `abc`). The change and its stored "
+    "response commit together: after a 5xx, a 503 or a lost connection the same key either "
+    "replays the answer or runs the request for the first time, never twice.",
 }
 X_ACTOR = {
     "name": "X-Actor", "required": False, "schema": {"type": "string", "maxLength": 200},
@@ -45,7 +48,9 @@ X_ACTOR = {
 }
 
 
-ALWAYS = (http.HTTPStatus.UNAUTHORIZED, http.HTTPStatus.TOO_MANY_REQUESTS)
+# 503: the database is unavailable (type ...:database-unavailable, with Retry-After)
+ALWAYS = (http.HTTPStatus.UNAUTHORIZED, http.HTTPStatus.TOO_MANY_REQUESTS,
+          http.HTTPStatus.SERVICE_UNAVAILABLE)
 WITH_BODY = (http.HTTPStatus.BAD_REQUEST, http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
              http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
 

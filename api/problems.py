@@ -13,10 +13,13 @@ from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from scheduler import errors as core
+from scheduler.db import UNAVAILABLE_CANDIDATES, database_unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:ims-cadence:problem:"
 log = logging.getLogger("cadence.api")
+DATABASE_UNAVAILABLE = "database-unavailable"
+RETRY_AFTER_SECONDS = 5  # a restart or failover takes seconds; pre-ping then reconnects
 
 
 class ApiProblem(Exception):
@@ -154,6 +157,22 @@ def _unhandled(error: Exception) -> Response:
     return problem(500, "An unexpected error occurred; it has been logged.", slug="internal")
 
 
+def database_unavailable_problem(error: BaseException) -> Response:
+    """503 with Retry-After for an unreachable, locked, full or read-only database."""
+    # The type only: a driver's message may quote the statement or a value from it.
+    log.warning("database unavailable (%s) on %s %s", type(error).__name__, request.method,
+                request.url_rule.rule if request.url_rule is not None else "-")
+    return problem(503, "The database is unavailable; retry after the Retry-After delay. "
+                   "Nothing of this request was stored.", slug=DATABASE_UNAVAILABLE,
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _database_error(error: Exception) -> Response:
+    if database_unavailable(error):
+        return database_unavailable_problem(error)
+    return _unhandled(error)
+
+
 def reject_nul_paths() -> None:
     """A path with U+0000 names nothing (and PostgreSQL cannot even compare it): 404."""
     if "\x00" in request.path:
@@ -166,3 +185,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(core.CadenceError, _core_problem)
     app.register_error_handler(ApiProblem, _api_problem)
     app.register_error_handler(Exception, _unhandled)
+    # On the app, not a blueprint: every route (/api/v1, /cds-services, the /app pages, the
+    # probes) answers a database outage with a 503; a blueprint may register its own.
+    for candidate in UNAVAILABLE_CANDIDATES:
+        app.register_error_handler(candidate, _database_error)

@@ -52,13 +52,22 @@ class PostgresCluster:
         self._run([str(self.pg_bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         self.started = True  # from here on, stop() is needed
+        self.resume()
+        for name in ("cadence", "bare"):
+            self._run([str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                       "-U", "postgres", name])
+
+    def resume(self) -> None:
+        """Start the server (again) on the cluster's data: an outage's end."""
         self._run([str(self.pg_bin / "pg_ctl"), "-D", str(self.dir / "data"),
                    "-l", str(self.dir / "server.log"), "-w", "-t", "60",
                    "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
                    "start"])
-        for name in ("cadence", "bare"):
-            self._run([str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                       "-U", "postgres", name])
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (`resume` starts it again): an outage."""
+        self._run([str(self.pg_bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast",
+                   "-w", "stop"])
 
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"

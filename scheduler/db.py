@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Row, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Row, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Executable
@@ -18,6 +20,15 @@ from sqlalchemy.types import TypeDecorator
 from scheduler import sqlite_gate
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# SQLite errors after which the connection is replaced (as after a disconnect): one opened
+# while the file was read-only stays read-only; I/O errors may leave it unusable.
+_SQLITE_REOPEN = ("readonly database", "disk i/o error", "unable to open database file")
+# SQLite's outages (its OperationalError is also a syntax error or a missing table: a 500).
+_SQLITE_UNAVAILABLE = (*_SQLITE_REOPEN, "database is locked", "database table is locked",
+                       "database or disk is full")
+# Exceptions a Flask error handler is registered for; `database_unavailable` decides.
+UNAVAILABLE_CANDIDATES: tuple[type[Exception], ...] = (
+    exc.DBAPIError, exc.TimeoutError, exc.DisconnectionError, sqlite3.OperationalError)
 
 SessionFactory = Callable[[], Session]
 
@@ -54,9 +65,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot serve now (answer 503, retry later), not that
+    the request or the code is wrong: unreachable, stopped or restarting server, a dropped
+    connection, a statement or lock timeout, no pooled connection free, SQLite locked past
+    its busy timeout, disk full, read-only or I/O errors."""
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):
+        return True
+    original = error.orig if isinstance(error, exc.DBAPIError) else error
+    if isinstance(original, sqlite3.Error):
+        return any(text in str(original).lower() for text in _SQLITE_UNAVAILABLE)
+    if isinstance(error, exc.DBAPIError):  # psycopg: connection errors, query/lock timeouts
+        return bool(error.connection_invalidated) or isinstance(
+            error, exc.OperationalError | exc.InterfaceError)
+    return False
+
+
+def _sqlite_reopen_on_error(context: Any) -> None:
+    original = context.original_exception
+    if isinstance(original, sqlite3.Error) and any(
+            text in str(original).lower() for text in _SQLITE_REOPEN):
+        context.is_disconnect = True  # the pool discards it; the next checkout reopens
+
+
+def _reopen_when_writable(engine: Engine, database: str) -> None:
+    """A connection opened while the file was read-only stays read-only: once the file is
+    writable again, the pool replaces it at checkout (one access() call, only for those)."""
+
+    def on_connect(_dbapi: Any, record: Any) -> None:
+        record.info["read_only_file"] = not os.access(database, os.W_OK)
+
+    def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("read_only_file") and os.access(database, os.W_OK):
+            raise exc.DisconnectionError("the database file is writable again")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "checkout", on_checkout)
+
+
+def make_engine(url: str, *, echo: bool = False, statement_timeout_ms: int = 0,
+                lock_timeout_ms: int = 0) -> Engine:
     """Create an engine: SQLite file (WAL, busy timeout, FKs on, writer gate: see
-    scheduler/sqlite_gate.py) or PostgreSQL via psycopg 3."""
+    scheduler/sqlite_gate.py) or PostgreSQL via psycopg 3 (pre-ping, so connections a restart
+    killed are replaced on checkout; the timeouts, in ms, 0 for none, are set per session)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -66,10 +117,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(parsed, echo=echo, hide_parameters=True,
                                connect_args={"factory": gated} if gated else {})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _sqlite_reopen_on_error)
+        if gated:  # a file (not memory, not a URI)
+            _reopen_when_writable(engine, os.path.abspath(database))
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
+    options = " ".join(f"-c {name}={value}" for name, value in (
+        ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms))
+        if value)
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if options:
+        connect_args["options"] = options
+    return create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True,
+                         connect_args=connect_args)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -29,11 +30,16 @@ class AdvisoryLock:
     def __init__(self, engine: Engine, key: int = ADVISORY_KEY) -> None:
         self.engine, self.key = engine, key
         self._conn: Connection | None = None
+        self._guard = threading.Lock()  # the jobs' threads ask too (one connection)
 
     def try_acquire(self) -> bool:
         conn = self.engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
-        conn.commit()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+            conn.commit()
+        except BaseException:  # the database went away: no lock, no connection left open
+            conn.close()
+            raise
         if got:
             self._conn = conn
             return True
@@ -41,26 +47,28 @@ class AdvisoryLock:
         return False
 
     def still_held(self) -> bool:
-        if self._conn is None:
-            return False
-        try:
-            held = self._conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND objid = :k"), {"k": self.key}).scalar()
-            self._conn.commit()
-            return bool(held)
-        except Exception:  # the connection is gone: so is the lock
-            log.exception("leadership check failed")
-            return False
+        with self._guard:
+            if self._conn is None:
+                return False
+            try:
+                held = self._conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND objid = :k"), {"k": self.key}).scalar()
+                self._conn.commit()
+                return bool(held)
+            except Exception as error:  # the connection is gone: so is the lock
+                log.warning("leadership check failed: %s", type(error).__name__)
+                return False
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                self._conn.commit()
-            finally:
-                self._conn.close()
-                self._conn = None
+        with self._guard:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                    conn.commit()
+                finally:
+                    conn.close()
 
 
 class FileLock:

@@ -8,7 +8,8 @@ import signal
 import socket
 import threading
 import time
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,10 +17,16 @@ from sqlalchemy import Engine
 
 from config import Settings
 from scheduler import log_setup, metrics
-from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
+from scheduler.db import (
+    UnitOfWork,
+    database_unavailable,
+    make_engine,
+    make_session_factory,
+    utcnow,
+)
 from scheduler.jobs import tasks
 from scheduler.jobs.heartbeat import beat
-from scheduler.jobs.leader import leadership_for
+from scheduler.jobs.leader import Leadership, leadership_for
 
 log = log_setup.get_logger("cadence.scheduler")
 STANDBY_BEAT_SECONDS = 15
@@ -38,48 +45,97 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
 
 def run(settings: Settings, *, stop: threading.Event | None = None,
         poll_seconds: float = 2.0) -> int:
-    """Block until `stop` is set (or SIGTERM / SIGINT). Returns an exit code."""
+    """Block until `stop` is set (or SIGTERM / SIGINT). Returns an exit code.
+
+    Stand by until elected, lead until stopped or until leadership is lost (a database
+    outage kills the lock's connection), then stand by again: an outage never ends the
+    process. While leading, a job runs only if the lock is still held when it starts, so
+    during a handover the old leader starts none of the jobs the new one runs.
+    """
     stop = stop or threading.Event()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms,
+                         lock_timeout_ms=settings.lock_timeout_ms)
     sessions = make_session_factory(engine)
     instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
     started = utcnow()
     state = metrics.SchedulerState(instance_id)
+    lock = leadership_for(engine)
     tasks.configure(tasks.Runtime(
         lambda: UnitOfWork(sessions), utcnow, instance_id, started, state=state,
+        leading=lock.still_held,
         session_idle=timedelta(minutes=settings.session_idle_minutes),
         session_absolute=timedelta(hours=settings.session_absolute_hours)))
     server = metrics.start_server(state, settings.scheduler_metrics_host,
                                   settings.scheduler_metrics_port)
-    lock = leadership_for(engine)
-    log.info("standby, waiting for leadership", instance=instance_id)
-    last_beat = float("-inf")
-    while not lock.try_acquire():  # poll often, but write a standby heartbeat only as often
-        if time.monotonic() - last_beat >= STANDBY_BEAT_SECONDS:  # as the leader's job does
-            beat(UnitOfWork(sessions), instance_id=instance_id, role="standby",
-                 started_at=started, now=utcnow())
-            state.beat()
-            last_beat = time.monotonic()
-        if stop.wait(poll_seconds):
-            metrics.stop_server(server)
-            return 0
-    state.leader = True
-    log.info("leader", instance=instance_id)
-    scheduler = build_scheduler(engine)
-    scheduler.start()
-    tasks.heartbeat_job()
     try:
-        while not stop.wait(poll_seconds):
-            if not lock.still_held():
-                log.error("leadership lost; stopping", instance=instance_id)
-                return 3
+        while _stand_by(lock, sessions, instance_id, started, state, stop, poll_seconds):
+            if _lead(engine, lock, instance_id, state, stop, poll_seconds):
+                return 0
+            engine.dispose()  # the dead connections of the outage: new ones once it is back
         return 0
     finally:
-        state.leader = False
-        scheduler.shutdown(wait=True)
-        lock.release()
         engine.dispose()
         metrics.stop_server(server)
+
+
+def _stand_by(lock: Leadership, sessions: Any, instance_id: str, started: datetime,
+              state: metrics.SchedulerState, stop: threading.Event,
+              poll_seconds: float) -> bool:
+    """Wait for leadership: True once elected, False when stopped first."""
+    log.info("standby, waiting for leadership", instance=instance_id)
+    last_beat, down = float("-inf"), False
+    while True:
+        try:  # poll often, but write a standby heartbeat only as often as the leader's job
+            if lock.try_acquire():
+                return True
+            if time.monotonic() - last_beat >= STANDBY_BEAT_SECONDS:
+                beat(UnitOfWork(sessions), instance_id=instance_id, role="standby",
+                     started_at=started, now=utcnow())
+                state.beat()
+                last_beat = time.monotonic()
+            if down:
+                log.info("database available again", instance=instance_id)
+            down = False
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            if not down:  # once per outage, not every poll
+                log.warning("database unavailable; standing by", instance=instance_id,
+                            error=type(error).__name__)
+            down = True
+        if stop.wait(poll_seconds):
+            return False
+
+
+def _lead(engine: Engine, lock: Leadership, instance_id: str, state: metrics.SchedulerState,
+          stop: threading.Event, poll_seconds: float) -> bool:
+    """Run the jobs: True when stopped, False when leadership was lost (stand by again)."""
+    state.leader = True
+    log.info("leader", instance=instance_id)
+    scheduler: BackgroundScheduler | None = None
+    try:
+        scheduler = build_scheduler(engine)
+        scheduler.start()
+        tasks.heartbeat_job()
+        while not stop.wait(poll_seconds):
+            if not lock.still_held():
+                log.error("leadership lost; standing by", instance=instance_id)
+                return False
+        return True
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        log.error("database unavailable while starting to lead; standing by",
+                  instance=instance_id, error=type(error).__name__)
+        return False
+    finally:
+        state.leader = False
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=True)  # the running jobs end before anyone else leads
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - its connection died with the outage: so did the lock
+            log.warning("leadership lock released with its connection", instance=instance_id)
 
 
 def main() -> int:

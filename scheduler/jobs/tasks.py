@@ -37,6 +37,7 @@ class Runtime:
     session_idle: timedelta = timedelta(minutes=30)  # web sessions past either limit are
     session_absolute: timedelta = timedelta(hours=12)  # refused on load, and purged daily
     state: metrics.SchedulerState | None = None  # leader/heartbeat gauges, when served
+    leading: Callable[[], bool] | None = None  # whether this process still holds the lock
 
 
 _runtime: Runtime | None = None
@@ -58,6 +59,11 @@ def job(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     def decorator(func: Callable[[], None]) -> Callable[[], None]:
         @functools.wraps(func)
         def run() -> None:
+            leading = _runtime.leading if _runtime is not None else None
+            if leading is not None and not leading():
+                # a handover under way: the new leader runs it, so this one must not
+                log.warning("job skipped: leadership lost", job=name)
+                return
             bind_request(job=name)
             started = time.perf_counter()
             try:

@@ -1,11 +1,18 @@
-"""Idempotency records: claim a key, store the first response, replay it within the TTL."""
+"""Idempotency records: claim a key, store the first response, replay it within the TTL.
+
+Within an API request the claim, the request's change and `complete()` are one transaction
+(api/context.py's atomic request), so a claim is never seen committed without its response:
+after a crash the key is either free or answered. An IN_FLIGHT row committed on its own (by a
+unit of work outside a request, or by versions before that) still reads as in flight.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import metrics
@@ -34,6 +41,21 @@ def _get(uow: UnitOfWork, client: str, key: str) -> IdempotencyRecord | None:
     )
 
 
+def _lock(uow: UnitOfWork, client: str, key: str) -> bool:
+    """PostgreSQL: take the key's advisory lock until the transaction ends, or say it is held.
+
+    A second request with the key while the first's transaction is open is told at once (409)
+    instead of waiting on the unique index; a killed worker's lock goes with its connection.
+    SQLite has one writer at a time anyway: the second request waits for the first's commit
+    (up to the busy timeout) and replays its response.
+    """
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return True
+    digest = hashlib.sha256(f"{client}\x00{key}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big", signed=True)
+    return bool(uow.session.scalar(select(func.pg_try_advisory_xact_lock(number))))
+
+
 def claim(
     uow: UnitOfWork, *, client: str, key: str, fingerprint: str, now: datetime, ttl: timedelta
 ) -> StoredResponse | None:
@@ -43,6 +65,11 @@ def claim(
     """
     for _attempt in range(2):
         with uow:
+            if not _lock(uow, client, key):
+                metrics.IDEMPOTENCY.labels("in_flight").inc()
+                raise IdempotencyInFlight(
+                    "A request with this Idempotency-Key is still in progress."
+                )
             row = _get(uow, client, key)
             if row is not None:
                 expired = row.created_at <= now - ttl
