@@ -86,6 +86,9 @@ class Settings:
     scheduler_metrics_host: str = "127.0.0.1"
     backlog_threshold_seconds: int = 600  # /readyz is "degraded" past this outbox age
     what_if_sync_max: int = 20_000  # a what-if over more active plans is a job (202)
+    # development and tests only: webhook URLs may be plain http and private/loopback addresses
+    webhook_allow_private_networks: bool = False
+    webhook_disable_after_hours: int = 120  # a subscription failing this long is disabled
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -143,4 +146,10 @@ class Settings:
             what_if_sync_max=_int(
                 "WHAT_IF_SYNC_MAX", env.get("WHAT_IF_SYNC_MAX", "20000"), 0, 10_000_000
             ),
+            webhook_allow_private_networks=_bool(
+                "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false")),
+            webhook_disable_after_hours=_int(
+                "WEBHOOK_DISABLE_AFTER_HOURS", env.get("WEBHOOK_DISABLE_AFTER_HOURS", "120"),
+                1, 24 * 365),
         )

@@ -54,6 +54,9 @@ OPERATION_IDS = {
     ("get", "/api/v1/webhooks"): "listWebhooks",
     ("post", "/api/v1/webhooks"): "createWebhook",
     ("delete", "/api/v1/webhooks/{webhook_id}"): "deleteWebhook",
+    ("patch", "/api/v1/webhooks/{webhook_id}"): "updateWebhook",
+    ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("post", "/api/v1/webhooks/{webhook_id}/replay"): "replayWebhookDeliveries",
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
 }
 

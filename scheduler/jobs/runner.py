@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,6 +20,7 @@ from scheduler.db import UnitOfWork, make_engine, make_session_factory, utcnow
 from scheduler.jobs import tasks
 from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.leader import leadership_for
+from scheduler.webhooks.health import Policy
 
 log = log_setup.get_logger("cadence.scheduler")
 STANDBY_BEAT_SECONDS = 15
@@ -45,8 +46,10 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{int(time.time())}"
     started = utcnow()
     state = metrics.SchedulerState(instance_id)
+    policy = Policy(allow_private=settings.webhook_allow_private_networks,
+                    disable_after=timedelta(hours=settings.webhook_disable_after_hours))
     tasks.configure(tasks.Runtime(lambda: UnitOfWork(sessions), utcnow, instance_id, started,
-                                  state=state))
+                                  state=state, webhook_policy=policy))
     server = metrics.start_server(state, settings.scheduler_metrics_host,
                                   settings.scheduler_metrics_port)
     lock = leadership_for(engine)

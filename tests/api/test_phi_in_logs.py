@@ -16,6 +16,7 @@ from config import Settings
 from scheduler.services import proposals
 from tests.api.plan_support import API, ok
 from tests.conftest import T0
+from tests.integration.webhook_support import deliver
 
 MARK = "PHI-SENTINEL"
 SKIPPED_RULES = {"/static/<path:filename>"}  # flask's own; nothing of ours
@@ -171,14 +172,13 @@ def test_the_scheduler_and_webhook_lines_carry_no_patient_data(uow_factory, json
     from datetime import timedelta
 
     from scheduler.jobs.nightly import run_nightly
-    from scheduler.webhooks.delivery import deliver_due
     from tests import builders
 
     clinic_id = builders.clinic(uow_factory, now).id
     builders.subscribe(uow_factory, clinic_id, "https://booking.example/x", now)
     builders.plan(uow_factory, now, clinic_id, s("external_id"))
     run_nightly(uow_factory, now + timedelta(days=1))
-    deliver_due(uow_factory, now=now, send=lambda url, headers, body: 500)
+    deliver(uow_factory, now=now, send=lambda url, headers, body: 500)
     assert json_logs.events("nightly pass done") and json_logs.events("webhook attempt")
     assert MARK not in json_logs.text()
 

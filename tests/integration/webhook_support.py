@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from scheduler.webhooks.delivery import RunReport, deliver_due
+from scheduler.webhooks.health import Policy
+
 
 @dataclass(frozen=True)
 class Received:
@@ -87,3 +90,12 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
         server.server_close()
         thread.join(5)
 
+
+
+# WEBHOOK_ALLOW_PRIVATE_NETWORKS on: the receivers above listen on 127.0.0.1 over plain http
+LOCAL = Policy(allow_private=True)
+
+
+def deliver(uow_factory: Callable[[], Any], **kwargs: Any) -> RunReport:
+    """deliver_due with WEBHOOK_ALLOW_PRIVATE_NETWORKS on (LOCAL), for local receivers."""
+    return deliver_due(uow_factory, policy=kwargs.pop("policy", LOCAL), **kwargs)
