@@ -118,6 +118,8 @@ EXAMPLES: dict[str, Any] = {
     "createWebhook": {"clinic_id": "cln_0a1b2c3d4e5f6a7b8c9d",
                       "url": "https://booking.example.com/hooks/cadence",
                       "events": ["plan.created", "followup.due"]},
+    "updateWebhook": {"enabled": True},
+    "replayWebhookDeliveries": {"since": "2026-11-20T10:00:00-08:00"},
 }
 ACTION_EXAMPLES = {
     "record_consent": {"recorded_at": "2026-11-20T10:00:00-08:00", "recorded_by": "physio:12"},

@@ -17,7 +17,7 @@ from tests.integration.webhook_support import deliver
 def settings(database_url: str) -> Settings:
     # DEBUG: the access lines (INFO) reach the captured log; no scrape-time cache
     return Settings(database_url=database_url, testing=True, log_level="DEBUG",
-                    metrics_cache_seconds=0)
+                    metrics_cache_seconds=0, webhook_allow_private_networks=True)
 
 
 @pytest.mark.parametrize("sent", ["abc", "a" * 128, "Zz09._-"], ids=["short", "128", "charset"])

@@ -29,7 +29,8 @@ def s(field: str) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, testing=True, log_level="DEBUG")
+    return Settings(database_url=database_url, testing=True, log_level="DEBUG",
+                    webhook_allow_private_networks=True)
 
 
 def at(hours: float) -> str:
@@ -101,6 +102,11 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
         201)
     ok(call("GET", f"{API}/webhooks", booking))
     ok(call("GET", f"{API}/webhooks/{hook['id']}/deliveries", booking))
+    ok(call("PATCH", f"{API}/webhooks/{hook['id']}", booking, {"enabled": False}))
+    ok(call("POST", f"{API}/webhooks/{hook['id']}/rotate-secret", booking))
+    ok(call("POST", f"{API}/webhooks/{hook['id']}/replay", booking, {"since": at(-1)}), 202)
+    assert call("POST", f"{API}/webhooks/{hook['id']}/replay", booking,
+                {"since": s("since")}).status_code == 422
     assert call("DELETE", f"{API}/webhooks/{hook['id']}", booking).status_code == 204
     # the interoperability endpoints and the caps' fields (rules 21-22)
     tag = call("GET", f"{API}/plans/{pid}", booking).headers["ETag"]

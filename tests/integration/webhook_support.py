@@ -22,15 +22,18 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the receiver answers: a status, after `delay` seconds, maybe a Location."""
+    """What the receiver answers: a status, after `delay` seconds, maybe a Location or a
+    Retry-After."""
 
     status: int = 200
     delay: float = 0.0
     location: str | None = None
+    retry_after: str | None = None
 
 
 @dataclass
@@ -59,7 +62,8 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                           time.monotonic())
             with state.lock:
                 state.received.append(got)
             reply = state.script(got)
@@ -69,6 +73,8 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
                 self.send_response(reply.status)
                 if reply.location:
                     self.send_header("Location", reply.location)
+                if reply.retry_after:
+                    self.send_header("Retry-After", reply.retry_after)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
