@@ -106,6 +106,9 @@ class Settings:
     # the request answers 503 instead of holding a connection and a worker
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 5_000
+    # development and tests only: webhook URLs may be plain http and private/loopback addresses
+    webhook_allow_private_networks: bool = False
+    webhook_disable_after_hours: int = 120  # a subscription failing this long is disabled
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -182,4 +185,10 @@ class Settings:
                                       env.get("DB_STATEMENT_TIMEOUT_MS", "30000"), 0, 3_600_000),
             lock_timeout_ms=_int("DB_LOCK_TIMEOUT_MS", env.get("DB_LOCK_TIMEOUT_MS", "5000"),
                                  0, 3_600_000),
+            webhook_allow_private_networks=_bool(
+                "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false")),
+            webhook_disable_after_hours=_int(
+                "WEBHOOK_DISABLE_AFTER_HOURS", env.get("WEBHOOK_DISABLE_AFTER_HOURS", "120"),
+                1, 24 * 365),
         )

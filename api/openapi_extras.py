@@ -57,6 +57,9 @@ OPERATION_IDS = {
     ("get", "/api/v1/webhooks"): "listWebhooks",
     ("post", "/api/v1/webhooks"): "createWebhook",
     ("delete", "/api/v1/webhooks/{webhook_id}"): "deleteWebhook",
+    ("patch", "/api/v1/webhooks/{webhook_id}"): "updateWebhook",
+    ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("post", "/api/v1/webhooks/{webhook_id}/replay"): "replayWebhookDeliveries",
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
     ("get", "/api/v1/staff"): "listStaffUsers",
     ("post", "/api/v1/staff"): "createStaffUser",
@@ -136,6 +139,8 @@ EXAMPLES: dict[str, Any] = {
     "createWebhook": {"clinic_id": "cln_0a1b2c3d4e5f6a7b8c9d",
                       "url": "https://booking.example.com/hooks/cadence",
                       "events": ["plan.created", "followup.due"]},
+    "updateWebhook": {"enabled": True},
+    "replayWebhookDeliveries": {"since": "2026-11-20T10:00:00-08:00"},
 }
 ACTION_EXAMPLES = {
     "record_consent": {"recorded_at": "2026-11-20T10:00:00-08:00", "recorded_by": "physio:12"},

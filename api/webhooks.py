@@ -1,4 +1,5 @@
-"""Webhooks: a clinic's subscriptions (secret shown once) and their deliveries log."""
+"""Webhooks: a clinic's subscriptions (secret shown once), their deliveries log, enabling,
+secret rotation and replay of failed deliveries."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from api.auth import requires
 from api.blueprint import Blueprint
 from api.context import cadence
 from api.schemas import PageQuery, StrictSchema, page_payload, page_schema
+from scheduler.services import webhook_operations as operations
 from scheduler.services import webhooks as service
 from scheduler.services.api_keys import Role
 from scheduler.services.webhooks import EVENT_TYPES
@@ -27,9 +29,24 @@ class WebhookIn(StrictSchema):
     clinic_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                      validate=validate.Length(max=2048),
-                     metadata={"description": "http or https; redirects are not followed"})
+                     metadata={"description": "https, its host resolving to public addresses "
+                                              "only (checked now and before every attempt); "
+                                              "plain http and private addresses only with "
+                                              "WEBHOOK_ALLOW_PRIVATE_NETWORKS. Redirects are "
+                                              "not followed."})
     events = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), required=True,
                          validate=validate.Length(min=1, max=len(EVENT_TYPES)))
+
+
+class WebhookPatch(StrictSchema):
+    enabled = fields.Boolean(required=True, metadata={
+        "description": "true re-enables a disabled subscription (its waiting deliveries "
+                       "resume in order); false disables it"})
+
+
+class ReplayIn(StrictSchema):
+    since = fields.AwareDateTime(required=True, metadata={
+        "description": "Failed deliveries created at or after this instant are sent again"})
 
 
 class WebhookQuery(PageQuery):
@@ -46,10 +63,26 @@ class WebhookOut(Schema):
     url = fields.String()
     events = fields.List(fields.String())
     created_at = fields.AwareDateTime()
+    enabled = fields.Boolean(metadata={"description": "false: nothing is sent (410 Gone, "
+                                                      "failing too long, or by hand)"})
+    disabled_at = fields.AwareDateTime(allow_none=True)
+    disabled_reason = fields.String(allow_none=True)
+    failing_since = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "First failed attempt since the last success"})
 
 
 class CreatedWebhookOut(WebhookOut):
     secret = fields.String(metadata={"description": "whsec_...: shown only in this response"})
+
+
+class RotatedSecretOut(WebhookOut):
+    secret = fields.String(metadata={"description": "The new whsec_...: shown only here"})
+    previous_secret_expires_at = fields.AwareDateTime(metadata={
+        "description": "Until then every message carries both signatures"})
+
+
+class ReplayOut(Schema):
+    replayed = fields.Integer(metadata={"description": "Failed deliveries queued again"})
 
 
 class DeliveryOut(Schema):
@@ -80,8 +113,9 @@ class Webhooks(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Subscribe a URL to a clinic's events; the signing secret is in this response only."""
         wiring = cadence()
-        created = service.create_webhook(wiring.uow(), **data, actor=auth.actor(),
-                                         now=wiring.now(), scope=auth.scope())
+        created = service.create_webhook(
+            wiring.uow(), **data, actor=auth.actor(), now=wiring.now(), scope=auth.scope(),
+            allow_private=wiring.settings.webhook_allow_private_networks)
         idempotency.carries_secret(created.webhook.id)
         body = {**asdict(created.webhook), "secret": created.secret}
         return body, 201, {"Location": f"{blp.url_prefix}/{created.webhook.id}",
@@ -97,6 +131,16 @@ class Webhooks(MethodView):
 
 @blp.route("/<webhook_id>")
 class WebhookById(MethodView):
+    @requires(*ROLES)
+    @blp.arguments(WebhookPatch)
+    @blp.response(200, WebhookOut)
+    def patch(self, data: dict[str, Any], webhook_id: str) -> Any:
+        """Enable or disable a subscription; enabling resumes its backlog in order."""
+        wiring = cadence()
+        return asdict(operations.set_enabled(wiring.uow(), webhook_id, enabled=data["enabled"],
+                                             actor=auth.actor(), now=wiring.now(),
+                                             scope=auth.scope()))
+
     @requires(*ROLES)
     @blp.response(204)
     def delete(self, webhook_id: str) -> Any:
@@ -116,3 +160,34 @@ class Deliveries(MethodView):
         """Deliveries of a subscription, oldest first: attempts, status codes, next retry."""
         return page_payload(service.list_deliveries(cadence().uow(), webhook_id,
                                                     scope=auth.scope(), **query))
+
+
+@blp.route("/<webhook_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @requires(*ROLES)
+    @blp.response(200, RotatedSecretOut, headers={"Cache-Control": {
+        "description": "`no-store`: the body holds a secret", "schema": {"type": "string"}}})
+    def post(self, webhook_id: str) -> Any:
+        """A new signing secret (shown only here); for 24 h messages carry a signature with
+        each secret, so the receiver can switch without an outage."""
+        wiring = cadence()
+        rotated = operations.rotate_secret(wiring.uow(), webhook_id, actor=auth.actor(),
+                                           now=wiring.now(), scope=auth.scope())
+        idempotency.carries_secret(webhook_id)
+        body = {**asdict(rotated.webhook), "secret": rotated.secret,
+                "previous_secret_expires_at": rotated.previous_expires_at}
+        return body, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/<webhook_id>/replay")
+class Replay(MethodView):
+    @requires(*ROLES)
+    @blp.arguments(ReplayIn)
+    @blp.response(202, ReplayOut)
+    def post(self, data: dict[str, Any], webhook_id: str) -> Any:
+        """Send again the subscription's failed deliveries since `since` (in plan order)."""
+        wiring = cadence()
+        count = operations.replay_failed(wiring.uow(), webhook_id, since=data["since"],
+                                         actor=auth.actor(), now=wiring.now(),
+                                         scope=auth.scope())
+        return {"replayed": count}, 202

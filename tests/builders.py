@@ -132,9 +132,11 @@ def api_key(uow_factory: UowFactory, now: datetime, role: str,
 
 def subscribe(uow_factory: UowFactory, clinic_id: str, url: str, now: datetime,
               events: tuple[str, ...] = EVENT_TYPES) -> webhook_service.CreatedWebhook:
-    """A webhook subscription of the clinic to `events` (all of them by default)."""
+    """A webhook subscription of the clinic to `events` (all of them by default), with
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS on: the tests' receivers listen on 127.0.0.1."""
     return webhook_service.create_webhook(uow_factory(), clinic_id=clinic_id, url=url,
-                                          events=list(events), actor=ACTOR, now=now)
+                                          events=list(events), actor=ACTOR, now=now,
+                                          allow_private=True)
 
 
 # --- readers --------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from scheduler.db import (
 from scheduler.jobs import tasks
 from scheduler.jobs.heartbeat import beat
 from scheduler.jobs.leader import Leadership, leadership_for
+from scheduler.webhooks.health import Policy
 
 log = log_setup.get_logger("cadence.scheduler")
 STANDBY_BEAT_SECONDS = 15
@@ -60,9 +61,11 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     started = utcnow()
     state = metrics.SchedulerState(instance_id)
     lock = leadership_for(engine)
+    policy = Policy(allow_private=settings.webhook_allow_private_networks,
+                    disable_after=timedelta(hours=settings.webhook_disable_after_hours))
     tasks.configure(tasks.Runtime(
         lambda: UnitOfWork(sessions), utcnow, instance_id, started, state=state,
-        leading=lock.still_held,
+        leading=lock.still_held, webhook_policy=policy,
         session_idle=timedelta(minutes=settings.session_idle_minutes),
         session_absolute=timedelta(hours=settings.session_absolute_hours)))
     server = metrics.start_server(state, settings.scheduler_metrics_host,

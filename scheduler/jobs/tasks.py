@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from scheduler.services import web_sessions
 from scheduler.services.idempotency import purge_expired
 from scheduler.services.what_if import run_due_jobs
 from scheduler.webhooks.delivery import deliver_due
+from scheduler.webhooks.health import Policy
 
 log = get_logger("cadence.scheduler")
 
@@ -38,6 +39,7 @@ class Runtime:
     session_absolute: timedelta = timedelta(hours=12)  # refused on load, and purged daily
     state: metrics.SchedulerState | None = None  # leader/heartbeat gauges, when served
     leading: Callable[[], bool] | None = None  # whether this process still holds the lock
+    webhook_policy: Policy = field(default_factory=Policy)  # SSRF setting, disable-after
 
 
 _runtime: Runtime | None = None
@@ -116,7 +118,7 @@ def checkin_job() -> None:
 @job("webhooks")
 def webhook_job() -> None:
     rt = _rt()
-    report = deliver_due(rt.uow_factory, now=rt.clock())
+    report = deliver_due(rt.uow_factory, now=rt.clock(), policy=rt.webhook_policy)
     if report.attempted:
         log.info("webhook run done", succeeded=report.succeeded, retrying=report.retrying,
                  failed=report.failed, lost=report.lost)

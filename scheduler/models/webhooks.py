@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import UtcDateTime
@@ -17,7 +26,14 @@ class Webhook(Base):
 
     `secret` is the Standard Webhooks signing secret (`whsec_` + base64 of 32 random bytes).
     Unlike API keys it cannot be stored as a hash: every delivery is signed with it (HMAC), so
-    it is kept as issued and only ever shown to the integrator once, at creation.
+    it is kept as issued and only ever shown to the integrator once, at creation (or rotation:
+    `previous_secret` keeps signing beside it until `previous_secret_expires_at`).
+
+    Endpoint health, read and written by delivery: `consecutive_failures` across messages,
+    `failing_since` (the first failure after the last success), `breaker_until` (no attempt to
+    this endpoint before then: the circuit breaker and a receiver's Retry-After). A disabled
+    subscription (`enabled` false: 410 Gone, failing too long, or by hand) keeps its pending
+    deliveries, which resume in order once it is enabled again.
     """
 
     __tablename__ = "webhooks"
@@ -29,6 +45,14 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    breaker_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         Index("ix_webhooks_created_at_id", "created_at", "id"),

@@ -1,4 +1,5 @@
-"""Webhook services: subscribe (secret shown once), list, delete, and the deliveries log."""
+"""Webhook services: subscribe (secret shown once, URL vetted against SSRF), list, delete,
+and the deliveries log. Enabling, rotation and replay: scheduler/services/webhook_operations.py."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from scheduler.ids import new_id
 from scheduler.models import Clinic, OutboxEvent, Webhook, WebhookDelivery
 from scheduler.services import audit
 from scheduler.services.common import Actor, Page, Scope, in_scope, paginate
+from scheduler.webhooks.addresses import Refused, Resolver, system_resolve, url_problem, vet
 from scheduler.webhooks.outbox import EVENT_TYPES
 from scheduler.webhooks.signing import new_secret
-from scheduler.webhooks.transport import url_problem
 
 DELIVERY_STATUSES = ("pending", "in_flight", "succeeded", "failed")
 
@@ -27,6 +28,10 @@ class WebhookView:
     url: str
     events: tuple[str, ...]
     created_at: datetime
+    enabled: bool = True
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None  # 410 Gone, failing too long, or by hand
+    failing_since: datetime | None = None  # first failed attempt since the last success
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +58,23 @@ class DeliveryView:
     created_at: datetime
 
 
-def _view(row: Webhook) -> WebhookView:
+def view_of(row: Webhook) -> WebhookView:
+    """The subscription as shown (never its secrets)."""
     return WebhookView(id=row.id, clinic_id=row.clinic_id, url=row.url,
-                       events=tuple(row.events), created_at=row.created_at)
+                       events=tuple(row.events), created_at=row.created_at,
+                       enabled=row.enabled is not False, disabled_at=row.disabled_at,
+                       disabled_reason=row.disabled_reason, failing_since=row.failing_since)
 
 
-def _validate(url: str, events: list[str]) -> None:
+
+def _validate(url: str, events: list[str], allow_private: bool, resolve: Resolver) -> None:
     errors: dict[str, list[str]] = {}
-    problem = url_problem(url)
+    problem = url_problem(url, allow_private=allow_private)
+    if problem is None and not allow_private:
+        try:  # resolved now, and again before every attempt (DNS rebinding)
+            vet(url, allow_private=False, resolve=resolve)
+        except Refused as refused:
+            problem = str(refused)
     if problem:
         errors["url"] = [problem]
     unknown = sorted(set(events) - set(EVENT_TYPES))
@@ -73,24 +87,32 @@ def _validate(url: str, events: list[str]) -> None:
 
 
 def create_webhook(uow: UnitOfWork, *, clinic_id: str, url: str, events: list[str],
-                   actor: Actor, now: datetime, scope: Scope = None) -> CreatedWebhook:
-    """Subscribe `url` to a clinic's `events`; the result holds the secret, shown only here."""
-    _validate(url, events)
+                   actor: Actor, now: datetime, scope: Scope = None,
+                   allow_private: bool = False,
+                   resolve: Resolver = system_resolve) -> CreatedWebhook:
+    """Subscribe `url` to a clinic's `events`; the result holds the secret, shown only here.
+
+    The URL must be https and its host resolve to public addresses only, unless
+    `allow_private` (WEBHOOK_ALLOW_PRIVATE_NETWORKS); otherwise ValidationFailed on `url`.
+    """
+    _validate(url, events, allow_private, resolve)
     ordered = [e for e in EVENT_TYPES if e in set(events)]
     with uow:
         if not in_scope(scope, clinic_id) or uow.session.get(Clinic, clinic_id) is None:
             raise ValidationFailed.single("clinic_id", "Unknown clinic.")
         row = Webhook(id=new_id("whk"), clinic_id=clinic_id, url=url, events=ordered,
-                      secret=new_secret(), created_at=now)
+                      secret=new_secret(), created_at=now, enabled=True)
         uow.session.add(row)
         audit.record(uow.session, at=now, actor=actor, action="webhook.created",
                      clinic_id=clinic_id, after={"id": row.id, "url": url, "events": ordered})
         uow.commit()
-        return CreatedWebhook(_view(row), row.secret)
+        return CreatedWebhook(view_of(row), row.secret)
 
 
-def _visible(uow: UnitOfWork, webhook_id: str, scope: Scope) -> Webhook:
-    row = uow.session.get(Webhook, webhook_id)
+def visible(uow: UnitOfWork, webhook_id: str, scope: Scope, *,
+            for_update: bool = False) -> Webhook:
+    """The caller's live subscription, or NotFound (another clinic's does not exist)."""
+    row = uow.session.get(Webhook, webhook_id, with_for_update=for_update)
     if row is None or row.deleted_at is not None or not in_scope(scope, row.clinic_id):
         raise NotFound("webhook", webhook_id)
     return row
@@ -105,14 +127,14 @@ def list_webhooks(uow: UnitOfWork, *, scope: Scope = None, clinic_id: str | None
     if clinic_id is not None:
         query = query.where(Webhook.clinic_id == clinic_id)
     with uow:
-        return paginate(uow.session, query, Webhook, limit=limit, cursor=cursor, convert=_view)
+        return paginate(uow.session, query, Webhook, limit=limit, cursor=cursor, convert=view_of)
 
 
 def delete_webhook(uow: UnitOfWork, webhook_id: str, *, actor: Actor, now: datetime,
                    scope: Scope = None) -> None:
     """Unsubscribe at once: deliveries still waiting are marked failed (in-flight ones end)."""
     with uow:
-        row = _visible(uow, webhook_id, scope)
+        row = visible(uow, webhook_id, scope)
         row.deleted_at = now
         uow.session.execute(
             update(WebhookDelivery)
@@ -134,7 +156,7 @@ def list_deliveries(uow: UnitOfWork, webhook_id: str, *, scope: Scope = None,
         raise ValidationFailed.single("status", f"One of {', '.join(DELIVERY_STATUSES)}.")
     with uow:
         session = uow.session
-        _visible(uow, webhook_id, scope)
+        visible(uow, webhook_id, scope)
         query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)

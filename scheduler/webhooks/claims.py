@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, and_, exists, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.models import OutboxEvent, Webhook, WebhookDelivery
@@ -30,29 +30,49 @@ class Claimed:
     attempt: int
     msg_id: str
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current secret, then a rotated-out one still in its 24 h
     body: bytes
     webhook_id: str = ""  # the subscription, for the delivery's log line
     request_id: str | None = None  # the API request that caused the event
 
 
-def claim(session: Session, *, token: str, now: datetime, batch: int, lease: timedelta,
-          max_attempts: int) -> list[Claimed]:
-    """Claim up to `batch` due deliveries for `token` (the caller commits) and return them.
-
-    Due: pending with next_attempt_at <= now, or in flight with a lease that ran out and
-    attempts left; its subscription not deleted; no earlier event of the same plan to the same
-    subscription still pending or in flight. Claiming counts the attempt.
-    """
-    pick, earlier = aliased(WebhookDelivery, name="pick"), aliased(WebhookDelivery, name="prev")
+def _due(pick: Any, now: datetime, max_attempts: int) -> Any:
+    """Due: pending and its time has come, or in flight with a lease that ran out and attempts
+    left; its subscription live and enabled, its endpoint's breaker closed; and no earlier
+    event of the same plan to the same subscription still pending or in flight."""
+    earlier = aliased(WebhookDelivery, name="prev")
     due = or_(and_(pick.status == "pending", pick.next_attempt_at <= now),
               and_(pick.status == "in_flight", pick.claimed_until < now,
                    pick.attempts < max_attempts))
     blocked = exists().where(earlier.webhook_id == pick.webhook_id,
                              earlier.plan_id == pick.plan_id, earlier.seq < pick.seq,
                              earlier.status.in_(UNFINISHED))
-    active = exists().where(Webhook.id == pick.webhook_id, Webhook.deleted_at.is_(None))
-    candidates = (select(pick.id).where(due, active, ~blocked)
+    open_endpoint = exists().where(
+        Webhook.id == pick.webhook_id, Webhook.deleted_at.is_(None), Webhook.enabled.is_(True),
+        or_(Webhook.breaker_until.is_(None), Webhook.breaker_until <= now))
+    return and_(due, open_endpoint, ~blocked)
+
+
+def due_endpoints(session: Session, *, now: datetime, max_attempts: int,
+                  limit: int = 1000) -> list[str]:
+    """Subscriptions with at least one delivery due at `now`, the longest waiting first."""
+    pick = aliased(WebhookDelivery, name="pick")
+    rows = session.execute(
+        select(pick.webhook_id, func.min(pick.next_attempt_at).label("oldest"))
+        .where(_due(pick, now, max_attempts)).group_by(pick.webhook_id)
+        .order_by("oldest").limit(limit)).all()
+    return [webhook_id for webhook_id, _ in rows]
+
+
+def claim(session: Session, *, token: str, now: datetime, batch: int, lease: timedelta,
+          max_attempts: int, webhook_id: str | None = None) -> list[Claimed]:
+    """Claim up to `batch` due deliveries (of one subscription, if given) for `token` (the
+    caller commits) and return them in the order to send. Claiming counts the attempt."""
+    pick = aliased(WebhookDelivery, name="pick")
+    condition = _due(pick, now, max_attempts)
+    if webhook_id is not None:
+        condition = and_(pick.webhook_id == webhook_id, condition)
+    candidates = (select(pick.id).where(condition)
                   .order_by(pick.next_attempt_at, pick.seq, pick.id).limit(batch)
                   .with_for_update(skip_locked=True))
     session.execute(
@@ -61,15 +81,33 @@ def claim(session: Session, *, token: str, now: datetime, batch: int, lease: tim
                 attempts=WebhookDelivery.attempts + 1, last_attempt_at=now)
         .execution_options(synchronize_session=False))
     rows = session.execute(
-        select(WebhookDelivery, Webhook.url, Webhook.secret, OutboxEvent)
+        select(WebhookDelivery, Webhook.url, Webhook.secret, Webhook.previous_secret,
+               Webhook.previous_secret_expires_at, OutboxEvent)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.claim_token == token)
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.seq, WebhookDelivery.id)
     ).all()
-    return [Claimed(id=d.id, attempt=d.attempts, msg_id=event.id, url=url, secret=secret,
+    return [Claimed(id=d.id, attempt=d.attempts, msg_id=event.id, url=url,
+                    secrets=(secret, previous) if previous and expires and expires > now
+                    else (secret,),
                     body=body_of(event), webhook_id=d.webhook_id, request_id=event.request_id)
-            for d, url, secret, event in rows]
+            for d, url, secret, previous, expires, event in rows]
+
+
+def release(session: Session, items: list[Claimed], *, token: str) -> int:
+    """Hand claimed deliveries back unsent (the endpoint's breaker opened): pending again,
+    the attempt their claim counted given back."""
+    if not items:
+        return 0
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_([item.id for item in items]),
+               WebhookDelivery.claim_token == token)
+        .values(status="pending", attempts=WebhookDelivery.attempts - 1, claim_token=None,
+                claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return rowcount(result)
 
 
 def rowcount(result: Result[Any]) -> int:

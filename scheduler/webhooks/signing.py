@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 SECRET_PREFIX = "whsec_"
@@ -35,11 +36,18 @@ def sign(secret: str, *, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def signed_headers(secret: str, *, msg_id: str, at: datetime, body: bytes) -> dict[str, str]:
-    """The three Standard Webhooks headers for sending `body` at `at`."""
+def signed_headers(secret: str | Sequence[str], *, msg_id: str, at: datetime,
+                   body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers for sending `body` at `at`.
+
+    Several secrets (during a rotation) give space-separated signatures, one per secret, which
+    the specification allows: a receiver holding either secret verifies the message.
+    """
     timestamp = timestamp_of(at)
+    keys = [secret] if isinstance(secret, str) else list(secret)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id=msg_id, timestamp=timestamp, body=body),
+        "webhook-signature": " ".join(sign(key, msg_id=msg_id, timestamp=timestamp, body=body)
+                                      for key in keys),
     }

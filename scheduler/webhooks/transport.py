@@ -1,69 +1,96 @@
-"""The HTTP sender: explicit timeouts, no redirects, no proxies, http and https only."""
+"""The HTTP sender: explicit timeouts, no redirects, no proxies, to the vetted address only."""
 
 from __future__ import annotations
 
+import email.utils
 import http.client
+import socket
 import ssl
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from scheduler.webhooks.addresses import Target
 
 CONNECT_TIMEOUT = 5.0  # seconds to open the connection (and finish TLS)
 READ_TIMEOUT = 10.0  # seconds any single read of the response may wait
-MAX_URL = 2048
-SCHEMES = frozenset({"http", "https"})
 USER_AGENT = "ims-cadence-webhooks/1"
 
-# send(url, headers, body) -> HTTP status code; raises OSError / HTTPException on failure
-Sender = Callable[[str, Mapping[str, str], bytes], int]
+
+class Sent(NamedTuple):
+    """A receiver's answer: its status and, if it sent one, its Retry-After in seconds."""
+
+    status: int
+    retry_after: float | None = None
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot receive webhooks, or None when it can."""
-    if len(url) > MAX_URL:
-        return f"Must be at most {MAX_URL} characters."
+# send(target, headers, body) -> Sent (or a bare status code); raises OSError / HTTPException
+Sender = Callable[[Target, Mapping[str, str], bytes], "Sent | int"]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to `address`; the Host header still names the URL's host."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """Connects to `address`; TLS verifies the certificate for, and sends SNI of, the host."""
+
+    def __init__(self, target: Target, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
+        self._address = target.address
+        self._tls = context
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        try:
+            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """RFC 9110 Retry-After: delay-seconds or an HTTP-date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises on a malformed port
-    except ValueError:
-        return "Not a valid URL."
-    if parts.scheme.lower() not in SCHEMES:
-        return "Must be an http or https URL."
-    if not parts.hostname:
-        return "Must name a host."
-    if parts.username is not None or parts.password is not None:
-        return "Must not contain credentials."
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return "Must not contain whitespace or control characters."
-    return None
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def http_send(url: str, headers: Mapping[str, str], body: bytes, *,
-              connect_timeout: float = CONNECT_TIMEOUT,
-              read_timeout: float = READ_TIMEOUT) -> int:
-    """POST `body` to `url` once; the response's status code (a 3xx is returned, not followed).
-
-    http.client never follows redirects nor reads proxy settings from the environment.
-    """
-    problem = url_problem(url)
-    if problem is not None:
-        raise ValueError(f"refusing to send to {url!r}: {problem}")
-    parts = urlsplit(url)
+def http_send(target: Target, headers: Mapping[str, str], body: bytes, *,
+              connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
+              context: ssl.SSLContext | None = None) -> Sent:
+    """POST `body` to the vetted target once; the status (a 3xx is returned, not followed)
+    and Retry-After. http.client never follows redirects nor reads proxy settings."""
     connection: http.client.HTTPConnection
-    if parts.scheme.lower() == "https":
-        connection = http.client.HTTPSConnection(parts.hostname or "", parts.port,
-                                                 timeout=connect_timeout,
-                                                 context=ssl.create_default_context())
+    if target.scheme == "https":
+        connection = _PinnedHTTPS(target, connect_timeout,
+                                  context or ssl.create_default_context())
     else:
-        connection = http.client.HTTPConnection(parts.hostname or "", parts.port,
-                                                timeout=connect_timeout)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection = _PinnedHTTP(target, connect_timeout)
     try:
         connection.connect()
         assert connection.sock is not None
         connection.sock.settimeout(read_timeout)
-        connection.request("POST", target, body=body, headers={
+        connection.request("POST", target.path, body=body, headers={
             **headers, "Content-Type": "application/json", "User-Agent": USER_AGENT})
         response = connection.getresponse()
-        return response.status  # the body is never read: nothing of it is stored
+        # the body is never read: nothing of it is stored
+        return Sent(response.status, retry_after_seconds(response.getheader("Retry-After")))
     finally:
         connection.close()

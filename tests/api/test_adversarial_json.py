@@ -20,6 +20,7 @@ from scheduler.services import patients, plans, visits
 from scheduler.services import staff as staff_service
 from tests.api.plan_support import iso, plan_body, report_body, visit_body
 from tests.builders import ACTOR as SETUP
+from tests.builders import subscribe
 
 PLACEHOLDER = '"__ADVERSARIAL__"'
 IGNORED_COLUMNS = {("api_keys", "last_used_at")}  # a read records it (once a minute)
@@ -123,6 +124,7 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
                                        role="physiotherapist", clinic_ids=[clinic.id],
                                        actor=SETUP, now=now)
     star = {"If-Match": "*"}
+    hook = subscribe(uow_factory, clinic.id, "http://127.0.0.1:9/h", now).webhook.id
     return {  # (method, path, headers, a valid body)
         "POST /clinics": ("POST", "/api/v1/clinics", admin,
                           {"name": "K", "timezone": "UTC", "open_weekdays": [0, 1],
@@ -157,6 +159,12 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
         "POST /webhooks": ("POST", "/api/v1/webhooks", booking,
                            {"clinic_id": clinic.id, "url": "https://example.test/h",
                             "events": ["plan.created"]}),
+        "PATCH /webhooks/{id}": ("PATCH", f"/api/v1/webhooks/{hook}", booking,
+                                 {"enabled": True}),
+        "POST /webhooks/{id}/rotate-secret": ("POST", f"/api/v1/webhooks/{hook}/rotate-secret",
+                                              booking, {}),
+        "POST /webhooks/{id}/replay": ("POST", f"/api/v1/webhooks/{hook}/replay", booking,
+                                       {"since": iso(-1)}),
         "POST /clinics/{id}/calendar-feeds": ("POST", f"/api/v1/clinics/{clinic.id}/calendar-feeds",
                                               booking, {}),
         "POST /plans/{id}/checkins": ("POST", f"/api/v1/plans/{plan.id}/checkins", booking,
@@ -180,9 +188,10 @@ def world(client, uow_factory, clinic, make_headers, now, admin) -> dict[str, An
 OPERATIONS = ["POST /clinics", "PATCH /clinics/{id}", "POST /api-keys", "POST /patients",
               "POST /plans", "POST /plans/{id}/actions", "POST /plans/{id}/reports",
               "POST /plans/{id}/visits", "PATCH /visits/{id}", "POST /rulesets",
-              "POST /webhooks", "POST /clinics/{id}/calendar-feeds", "POST /rulesets/what-if",
-              "POST /staff", "PATCH /staff/{id}", "POST /plans/{id}/contacts",
-              "POST /plans/{id}/checkins"]
+              "POST /webhooks", "PATCH /webhooks/{id}", "POST /webhooks/{id}/rotate-secret",
+              "POST /webhooks/{id}/replay", "POST /clinics/{id}/calendar-feeds",
+              "POST /rulesets/what-if", "POST /staff", "PATCH /staff/{id}",
+              "POST /plans/{id}/contacts", "POST /plans/{id}/checkins"]
 
 
 def test_every_post_and_patch_is_listed(app):

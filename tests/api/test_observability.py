@@ -9,15 +9,15 @@ from sqlalchemy import select, update
 from config import Settings
 from scheduler.jobs.heartbeat import beat
 from scheduler.models import AuditEntry, OutboxEvent, WebhookDelivery
-from scheduler.webhooks.delivery import deliver_due
 from tests.api.plan_support import API, consent, make_plan, ok, plan_body, report_body
+from tests.integration.webhook_support import deliver
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # DEBUG: the access lines (INFO) reach the captured log; no scrape-time cache
     return Settings(database_url=database_url, testing=True, log_level="DEBUG",
-                    metrics_cache_seconds=0)
+                    metrics_cache_seconds=0, webhook_allow_private_networks=True)
 
 
 @pytest.mark.parametrize("sent", ["abc", "a" * 128, "Zz09._-"], ids=["short", "128", "charset"])
@@ -59,7 +59,7 @@ def test_the_request_id_reaches_the_problem_the_audit_the_outbox_and_the_webhook
     trail = ok(client.get(f"{API}/audit?plan_id={plan_id}", headers=admin))["items"]
     assert [e["request_id"] for e in trail] == ["rq-plan-1"]
 
-    deliver_due(uow_factory, now=clock.now, send=lambda url, headers, body: 204)
+    deliver(uow_factory, now=clock.now, send=lambda url, headers, body: 204)
     [attempt] = json_logs.events("webhook attempt")
     assert attempt["request_id"] == "rq-plan-1"
     assert attempt["subscription"] == hook.get_json()["id"]
@@ -151,7 +151,7 @@ def test_metrics_move_with_requests_decisions_deliveries_and_replays(
     clock.advance(minutes=3)
     aged = scrape(client, monitor)
     assert value(aged, "cadence_outbox_oldest_pending_age_seconds") == 180
-    deliver_due(uow_factory, now=clock.now, send=lambda url, headers, body: 200)
+    deliver(uow_factory, now=clock.now, send=lambda url, headers, body: 200)
     delivered = scrape(client, monitor)
     assert value(delivered, "cadence_outbox_pending_messages") == 0
     assert value(delivered, "cadence_webhook_deliveries_by_status", status="succeeded") == 1

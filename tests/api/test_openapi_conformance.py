@@ -35,7 +35,7 @@ def unlocked_settings(database_url: str) -> Settings:
     """ignored_auth probes every operation without a key: that many failed authentications
     would lock the test client's address out (429) and hide the rest of the run."""
     return Settings(database_url=database_url, testing=True, log_level="WARNING",
-                    auth_failure_limit="1000000/minute")
+                    auth_failure_limit="1000000/minute", webhook_allow_private_networks=True)
 
 
 @pytest.fixture

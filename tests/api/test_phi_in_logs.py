@@ -16,6 +16,7 @@ from config import Settings
 from scheduler.services import proposals
 from tests.api.plan_support import API, ok
 from tests.conftest import T0
+from tests.integration.webhook_support import deliver
 
 MARK = "PHI-SENTINEL"
 SKIPPED_RULES = {"/static/<path:filename>"}  # flask's own; nothing of ours
@@ -28,7 +29,8 @@ def s(field: str) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, testing=True, log_level="DEBUG")
+    return Settings(database_url=database_url, testing=True, log_level="DEBUG",
+                    webhook_allow_private_networks=True)
 
 
 def at(hours: float) -> str:
@@ -115,6 +117,11 @@ def test_no_sentinel_reaches_any_log_line(client, app, admin, make_headers, json
         201)
     ok(call("GET", f"{API}/webhooks", booking))
     ok(call("GET", f"{API}/webhooks/{hook['id']}/deliveries", booking))
+    ok(call("PATCH", f"{API}/webhooks/{hook['id']}", booking, {"enabled": False}))
+    ok(call("POST", f"{API}/webhooks/{hook['id']}/rotate-secret", booking))
+    ok(call("POST", f"{API}/webhooks/{hook['id']}/replay", booking, {"since": at(-1)}), 202)
+    assert call("POST", f"{API}/webhooks/{hook['id']}/replay", booking,
+                {"since": s("since")}).status_code == 422
     assert call("DELETE", f"{API}/webhooks/{hook['id']}", booking).status_code == 204
     # the interoperability endpoints and the caps' fields (rules 21-22)
     tag = call("GET", f"{API}/plans/{pid}", booking).headers["ETag"]
@@ -193,14 +200,13 @@ def test_the_scheduler_and_webhook_lines_carry_no_patient_data(uow_factory, json
     from datetime import timedelta
 
     from scheduler.jobs.nightly import run_nightly
-    from scheduler.webhooks.delivery import deliver_due
     from tests import builders
 
     clinic_id = builders.clinic(uow_factory, now).id
     builders.subscribe(uow_factory, clinic_id, "https://booking.example/x", now)
     builders.plan(uow_factory, now, clinic_id, s("external_id"))
     run_nightly(uow_factory, now + timedelta(days=1))
-    deliver_due(uow_factory, now=now, send=lambda url, headers, body: 500)
+    deliver(uow_factory, now=now, send=lambda url, headers, body: 500)
     assert json_logs.events("nightly pass done") and json_logs.events("webhook attempt")
     assert MARK not in json_logs.text()
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from scheduler.webhooks.delivery import RETRY_DELAYS, deliver_due
+from scheduler.webhooks.delivery import RETRY_DELAYS
+from scheduler.webhooks.health import JITTER
 from tests import builders
 from tests.builders import UowFactory
+from tests.integration.webhook_support import deliver
 
 API = "/api/v1/webhooks"
 URL = "https://booking.example/hooks/cadence"
@@ -114,12 +116,13 @@ def test_deliveries_show_attempts_status_codes_and_the_next_retry(
     [pending] = client.get(f"{API}/{hook['id']}/deliveries", headers=booking).get_json()["items"]
     assert (pending["status"], pending["attempts"], pending["event_type"]) == (
         "pending", 0, "plan.created")
-    deliver_due(uow_factory, now=clock.now, send=lambda url, headers, body: 500)
+    deliver(uow_factory, now=clock.now, send=lambda url, headers, body: 500)
     [retrying] = client.get(f"{API}/{hook['id']}/deliveries", headers=booking).get_json()["items"]
     assert (retrying["status"], retrying["attempts"], retrying["last_status_code"]) == (
         "pending", 1, 500)
-    expected = (clock.now + RETRY_DELAYS[0]).isoformat()
-    assert retrying["next_attempt_at"] == expected and retrying["last_error"] == "HTTP 500"
+    wait = datetime.fromisoformat(retrying["next_attempt_at"]) - clock.now
+    assert RETRY_DELAYS[0] <= wait <= RETRY_DELAYS[0] * (1 + JITTER) + timedelta(seconds=5)
+    assert retrying["last_error"] == "HTTP 500"
     failed = client.get(f"{API}/{hook['id']}/deliveries?status=failed", headers=booking)
     assert failed.get_json() == {"items": [], "next_cursor": None}
 
@@ -129,12 +132,14 @@ def test_a_finally_failed_delivery_stays_listed(client, booking, clinic, uow_fac
     hook = subscribe(client, booking, clinic.id).get_json()
     make_plan(uow_factory, clinic.id, clock.now)
     for _ in range(len(RETRY_DELAYS) + 1):
-        deliver_due(uow_factory, now=clock.now, send=lambda url, headers, body: 410)
-        clock.advance(hours=12, seconds=1)
+        deliver(uow_factory, now=clock.now, send=lambda url, headers, body: 503)
+        [row] = client.get(f"{API}/{hook['id']}/deliveries", headers=booking).get_json()["items"]
+        if row["next_attempt_at"]:  # the retry, jittered (later than the breaker's period)
+            clock.now = datetime.fromisoformat(row["next_attempt_at"])
     [failed] = client.get(f"{API}/{hook['id']}/deliveries?status=failed",
                           headers=booking).get_json()["items"]
     assert failed["attempts"] == len(RETRY_DELAYS) + 1 and failed["next_attempt_at"] is None
-    assert failed["last_status_code"] == 410
+    assert failed["last_status_code"] == 503
 
 
 @pytest.mark.parametrize("query", ["status=lost", "limit=0", "cursor=%21", "colour=red"])

@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scheduler.services import api_keys
 from scheduler.services.common import Actor
-from scheduler.webhooks.delivery import deliver_due
+from tests.integration.webhook_support import deliver
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -140,7 +140,7 @@ def test_two_workers_metrics_aggregate_and_logs_are_the_apps(gunicorn, uow_facto
     http.json("POST", f"/api/v1/plans/{plan['id']}/reports", booking, {
         "recorded_at": datetime.now(UTC).isoformat(), "pain": 5}, 201)
     http("GET", f"/api/v1/patients?clinic_id={clinic['id']}&external_id=MRN-4242", booking)
-    deliver_due(uow_factory, now=datetime.now(UTC), send=lambda url, headers, body: 200)
+    deliver(uow_factory, now=datetime.now(UTC), send=lambda url, headers, body: 200)
 
     pids = {p.name.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}
     assert len(pids) >= 2, pids  # both workers counted requests

@@ -13,12 +13,13 @@ from freezegun import freeze_time
 from standardwebhooks import Webhook
 
 from scheduler.services import webhooks as service
-from scheduler.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, RunReport, deliver_due
+from scheduler.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, RunReport
+from scheduler.webhooks.health import BREAKER_MAX, JITTER
 from scheduler.webhooks.transport import http_send
 from tests import builders
 from tests.builders import ACTOR, AWAITING_CONSENT, UowFactory, act, deliveries, subscribe
 from tests.conftest import FakeClock
-from tests.integration.webhook_support import Received, Reply, receiver
+from tests.integration.webhook_support import Received, Reply, deliver, receiver
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_a_delivery_is_signed_verifiable_and_marked_succeeded(
     with receiver() as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
         plan_id = builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT).id
-        report = deliver_due(uow_factory, now=now)
+        report = deliver(uow_factory, now=now)
     assert report == RunReport(succeeded=1)
     [got] = server.received
     assert got.path == "/hooks" and got.headers["content-type"] == "application/json"
@@ -41,8 +42,8 @@ def test_a_delivery_is_signed_verifiable_and_marked_succeeded(
     assert 0 <= int(got.headers["webhook-timestamp"]) - int(now.timestamp()) <= 5
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert (row.status, row.attempts, row.last_status_code) == ("succeeded", 1, 200)
-    assert (row.event_id, row.delivered_at, row.next_attempt_at) == (
-        got.headers["webhook-id"], now, None)
+    assert (row.event_id, row.next_attempt_at) == (got.headers["webhook-id"], None)
+    assert now <= row.delivered_at <= now + timedelta(seconds=5)  # the run's time, moving on
 
 
 def test_a_500_is_retried_after_the_back_off_then_succeeds(
@@ -52,13 +53,15 @@ def test_a_500_is_retried_after_the_back_off_then_succeeds(
         hook = subscribe(uow_factory, clinic_id, server.url, clock.now)
         builders.plan(uow_factory, clock.now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         first = clock.now
-        assert deliver_due(uow_factory, now=first) == RunReport(retrying=1)
+        assert deliver(uow_factory, now=first) == RunReport(retrying=1)
         [row] = deliveries(uow_factory, hook.webhook.id)
         assert (row.status, row.attempts, row.last_status_code, row.last_error) == (
             "pending", 1, 500, "HTTP 500")
-        assert row.next_attempt_at == first + RETRY_DELAYS[0]
-        assert deliver_due(uow_factory, now=clock.advance(seconds=29)).attempted == 0
-        assert deliver_due(uow_factory, now=clock.advance(seconds=1)) == RunReport(succeeded=1)
+        wait = row.next_attempt_at - first  # the back-off, stretched by up to JITTER
+        assert RETRY_DELAYS[0] <= wait <= RETRY_DELAYS[0] * (1 + JITTER) + timedelta(seconds=5)
+        clock.now = row.next_attempt_at - timedelta(seconds=1)
+        assert deliver(uow_factory, now=clock.now).attempted == 0
+        assert deliver(uow_factory, now=clock.advance(seconds=1)) == RunReport(succeeded=1)
     assert [r.headers["webhook-id"] for r in server.received] == [row.event_id] * 2
     assert server.received[0].body == server.received[1].body
     [row] = deliveries(uow_factory, hook.webhook.id)
@@ -71,7 +74,7 @@ def test_a_receiver_slower_than_the_read_timeout_is_a_retry(
     with receiver(lambda _: Reply(200, delay=1.5)) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
         builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
-        report = deliver_due(uow_factory, now=now, send=partial(http_send, read_timeout=0.2))
+        report = deliver(uow_factory, now=now, send=partial(http_send, read_timeout=0.2))
     assert report == RunReport(retrying=1)
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert row.status == "pending" and row.last_status_code is None
@@ -84,7 +87,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(
                   if got.path == "/hooks" else Reply(200)) as server:
         hook = subscribe(uow_factory, clinic_id, server.url, now)
         builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
-        assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+        assert deliver(uow_factory, now=now) == RunReport(retrying=1)
     assert [r.path for r in server.received] == ["/hooks"]
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert (row.status, row.last_status_code) == ("pending", 302)
@@ -98,7 +101,7 @@ def test_a_refused_connection_is_a_retry(uow_factory: UowFactory, clinic_id: str
         port = probe.getsockname()[1]
     hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
     builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
-    assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+    assert deliver(uow_factory, now=now) == RunReport(retrying=1)
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert row.last_error is not None and "ConnectionRefused" in row.last_error
 
@@ -121,7 +124,7 @@ def test_a_malformed_status_line_with_a_nul_is_a_retry_with_a_printable_note(
         thread.start()
         hook = subscribe(uow_factory, clinic_id, f"http://127.0.0.1:{port}/hooks", now)
         builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
-        assert deliver_due(uow_factory, now=now) == RunReport(retrying=1)
+        assert deliver(uow_factory, now=now) == RunReport(retrying=1)
         thread.join(5)
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert "BadStatusLine" in row.last_error and "\\x00" in row.last_error
@@ -142,7 +145,7 @@ def test_the_retry_schedule_spans_over_24_hours_then_fails_and_releases_the_next
         act(uow_factory, plan_id, "hold", now)
         at, waits = now, []
         for _ in range(MAX_ATTEMPTS):
-            deliver_due(uow_factory, now=at)
+            deliver(uow_factory, now=at)
             [head] = [d for d in deliveries(uow_factory, hook.webhook.id)
                       if d.event_type == "plan.created"]
             if head.next_attempt_at is None:
@@ -150,7 +153,13 @@ def test_the_retry_schedule_spans_over_24_hours_then_fails_and_releases_the_next
             waits.append(head.next_attempt_at - at)
             assert server.types() == ["plan.created"] * len(server.received)  # hold waits
             at = head.next_attempt_at
-    assert waits == list(RETRY_DELAYS)
+        # the endpoint's breaker opened on the 5th failure in a row: the held event waits
+        # for it to close (at most BREAKER_MAX), not for its own retry schedule
+        deliver(uow_factory, now=at + BREAKER_MAX * (1 + JITTER))
+    slack = timedelta(seconds=5)
+    assert len(waits) == len(RETRY_DELAYS)
+    for wait, delay in zip(waits, RETRY_DELAYS, strict=True):
+        assert delay <= wait <= delay * (1 + JITTER) + slack
     created, held = sorted(deliveries(uow_factory, hook.webhook.id), key=lambda d: d.event_type)
     assert (created.status, created.attempts, created.last_status_code) == (
         "failed", MAX_ATTEMPTS, 503)
@@ -166,9 +175,9 @@ def test_nothing_is_sent_again_after_a_committed_2xx(
     with receiver() as server:
         subscribe(uow_factory, clinic_id, server.url, clock.now)
         builders.plan(uow_factory, clock.now, clinic_id, "EXT-1", **AWAITING_CONSENT)
-        deliver_due(uow_factory, now=clock.now)
+        deliver(uow_factory, now=clock.now)
         for hours in (0, 1, 25, 24 * 7):
-            assert deliver_due(uow_factory, now=clock.advance(hours=hours)).attempted == 0
+            assert deliver(uow_factory, now=clock.advance(hours=hours)).attempted == 0
     assert len(server.received) == 1
 
 
@@ -178,5 +187,5 @@ def test_a_deleted_subscription_gets_nothing_more(
         hook = subscribe(uow_factory, clinic_id, server.url, now)
         builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
         service.delete_webhook(uow_factory(), hook.webhook.id, actor=ACTOR, now=now)
-        assert deliver_due(uow_factory, now=now).attempted == 0
+        assert deliver(uow_factory, now=now).attempted == 0
     assert server.received == []

@@ -20,12 +20,12 @@ from scheduler import migrate as schema
 from scheduler.db import UnitOfWork, make_engine, make_session_factory
 from scheduler.models import WebhookDelivery
 from scheduler.webhooks import claims
-from scheduler.webhooks.delivery import LEASE, MAX_ATTEMPTS, RunReport, deliver_due
+from scheduler.webhooks.delivery import LEASE, MAX_ATTEMPTS, RunReport
 from scheduler.webhooks.outbox import emit
 from scheduler.webhooks.transport import Sender, http_send
 from tests import builders
 from tests.builders import AWAITING_CONSENT, UowFactory, act, deliveries, subscribe
-from tests.integration.webhook_support import Received, Reply, receiver
+from tests.integration.webhook_support import Received, Reply, deliver, receiver
 
 
 class Crash(BaseException):
@@ -65,10 +65,10 @@ def test_a_plans_events_arrive_in_order_and_a_failing_head_blocks_only_its_plan(
         act(uow_factory, plan_a, "hold", now)
         act(uow_factory, plan_a, "resume", now)
         plan_b = builders.plan(uow_factory, now, clinic, "EXT-B", **AWAITING_CONSENT).id
-        assert deliver_due(uow_factory, now=now) == RunReport(succeeded=1, retrying=1)
+        assert deliver(uow_factory, now=now) == RunReport(succeeded=1, retrying=1)
         assert sorted(map(plan_of, server.received)) == sorted([plan_a, plan_b])
-        assert deliver_due(uow_factory, now=now + timedelta(seconds=30)) == RunReport(
-            succeeded=3)
+        assert deliver(uow_factory, now=now + timedelta(seconds=40)) == RunReport(
+            succeeded=3)  # after the retry's 30 s and its jitter
     of_a = [json.loads(r.body) for r in server.received if plan_of(r) == plan_a]
     assert [(b["type"], b["data"]["status"]) for b in of_a] == [
         ("plan.created", "assessment_pending"), ("plan.created", "assessment_pending"),
@@ -82,11 +82,11 @@ def test_a_worker_that_died_after_claiming_is_replaced_once_its_lease_runs_out(
         hook = subscribe(uow_factory, clinic, server.url, now)
         builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
         with pytest.raises(Crash):
-            deliver_due(uow_factory, now=now, send=crash_before_sending)
+            deliver(uow_factory, now=now, send=crash_before_sending)
         [row] = deliveries(uow_factory, hook.webhook.id)
         assert (row.status, row.attempts) == ("in_flight", 1)
-        assert deliver_due(uow_factory, now=now + LEASE / 2).attempted == 0  # lease held
-        assert deliver_due(uow_factory, now=now + LEASE + timedelta(seconds=1)) == RunReport(
+        assert deliver(uow_factory, now=now + LEASE / 2).attempted == 0  # lease held
+        assert deliver(uow_factory, now=now + LEASE + timedelta(seconds=1)) == RunReport(
             succeeded=1)
     assert len(server.received) == 1
     [row] = deliveries(uow_factory, hook.webhook.id)
@@ -100,11 +100,11 @@ def test_a_crash_after_the_2xx_means_one_redelivery_with_the_same_webhook_id(
         hook = subscribe(uow_factory, clinic, server.url, now)
         builders.plan(uow_factory, now, clinic, "EXT-1", **AWAITING_CONSENT)
         with pytest.raises(Crash):
-            deliver_due(uow_factory, now=now, send=crash_after_the_response(http_send))
+            deliver(uow_factory, now=now, send=crash_after_the_response(http_send))
         later = now + LEASE + timedelta(seconds=1)
-        assert deliver_due(uow_factory, now=later) == RunReport(succeeded=1)
+        assert deliver(uow_factory, now=later) == RunReport(succeeded=1)
         for days in (1, 2, 7):
-            assert deliver_due(uow_factory, now=later + timedelta(days=days)).attempted == 0
+            assert deliver(uow_factory, now=later + timedelta(days=days)).attempted == 0
     first, again = server.received
     assert first.headers["webhook-id"] == again.headers["webhook-id"]
     assert first.body == again.body
@@ -121,8 +121,8 @@ def test_a_worker_dying_on_the_last_attempt_leaves_the_delivery_failed(
         uow.session.execute(update(WebhookDelivery).values(attempts=MAX_ATTEMPTS - 1))
         uow.commit()
     with pytest.raises(Crash):
-        deliver_due(uow_factory, now=now, send=crash_before_sending)
-    deliver_due(uow_factory, now=now + LEASE + timedelta(seconds=1))
+        deliver(uow_factory, now=now, send=crash_before_sending)
+    deliver(uow_factory, now=now + LEASE + timedelta(seconds=1))
     [row] = deliveries(uow_factory, hook.webhook.id, status="failed")
     assert row.attempts == MAX_ATTEMPTS and "stopped" in (row.last_error or "")
 
@@ -161,7 +161,7 @@ def test_concurrent_runs_never_send_a_delivery_twice_and_keep_plan_order(
         def run() -> None:
             start.wait()
             try:
-                reports.append(deliver_due(shared_factory, now=now, batch=2))
+                reports.append(deliver(shared_factory, now=now, batch=2))
             except Exception as exc:  # pragma: no cover - surfaced by the assert below
                 errors.append(exc)
 

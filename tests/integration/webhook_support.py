@@ -13,21 +13,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from scheduler.webhooks.delivery import RunReport, deliver_due
+from scheduler.webhooks.health import Policy
+
 
 @dataclass(frozen=True)
 class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the receiver answers: a status, after `delay` seconds, maybe a Location."""
+    """What the receiver answers: a status, after `delay` seconds, maybe a Location or a
+    Retry-After."""
 
     status: int = 200
     delay: float = 0.0
     location: str | None = None
+    retry_after: str | None = None
 
 
 @dataclass
@@ -56,7 +62,8 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                           time.monotonic())
             with state.lock:
                 state.received.append(got)
             reply = state.script(got)
@@ -66,6 +73,8 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
                 self.send_response(reply.status)
                 if reply.location:
                     self.send_header("Location", reply.location)
+                if reply.retry_after:
+                    self.send_header("Retry-After", reply.retry_after)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -87,3 +96,12 @@ def receiver(script: Callable[[Received], Reply] | None = None) -> Iterator[Rece
         server.server_close()
         thread.join(5)
 
+
+
+# WEBHOOK_ALLOW_PRIVATE_NETWORKS on: the receivers above listen on 127.0.0.1 over plain http
+LOCAL = Policy(allow_private=True)
+
+
+def deliver(uow_factory: Callable[[], Any], **kwargs: Any) -> RunReport:
+    """deliver_due with WEBHOOK_ALLOW_PRIVATE_NETWORKS on (LOCAL), for local receivers."""
+    return deliver_due(uow_factory, policy=kwargs.pop("policy", LOCAL), **kwargs)
