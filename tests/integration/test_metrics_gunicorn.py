@@ -69,8 +69,8 @@ def gunicorn(database_url, engine, tmp_path):  # type: ignore[no-untyped-def]
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # from a previous run
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR":
-           str(metrics_dir), "METRICS_CACHE_SECONDS": "0", "LOG_FORMAT": "json",
+    env = {**os.environ, "DATABASE_URL": database_url, "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "METRICS_CACHE_SECONDS": "0", "LOG_FORMAT": "json",
            "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
     env.pop("CADENCE_TESTING", None)
     with log.open("w") as out:
@@ -120,7 +120,7 @@ def test_two_workers_metrics_aggregate_and_logs_are_the_apps(gunicorn, uow_facto
     clinic = http.json("POST", "/api/v1/clinics", admin, {
         "name": "Kits", "timezone": "America/Vancouver", "open_weekdays": [0, 1, 2, 3, 4]}, 201)
     http.json("POST", "/api/v1/webhooks", admin, {
-        "clinic_id": clinic["id"], "url": "https://booking.example/in",
+        "clinic_id": clinic["id"], "url": "https://127.0.0.1/in",
         "events": ["plan.created"]}, 201)
     booking = api_keys.create_api_key(uow_factory(), name="b", role="booking_system",
                                       clinic_ids=[clinic["id"]], actor=SETUP, now=now).secret
