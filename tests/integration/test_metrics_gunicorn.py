@@ -70,7 +70,8 @@ def gunicorn(database_url, engine, tmp_path):  # type: ignore[no-untyped-def]
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "DATABASE_URL": database_url, "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "METRICS_CACHE_SECONDS": "0", "LOG_FORMAT": "json",
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "METRICS_CACHE_SECONDS": "0",
+           "LOG_FORMAT": "json",
            "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
     env.pop("CADENCE_TESTING", None)
     with log.open("w") as out:
