@@ -1,19 +1,25 @@
-"""Benchmark processes: children in their own process groups, the CLI, and signals that
-unwind through every `finally`."""
+"""Benchmark processes: children in their own process groups, the CLI, signals that unwind
+through every `finally`, and the service under gunicorn with HTTP setup through its API."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.pgcluster import free_port
+
 REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
 
 
 def log(message: str) -> None:
@@ -81,3 +87,45 @@ def signals_unwind() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+# The service under gunicorn, and HTTP setup through its API.
+
+
+def call(base: str, method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            found: dict[str, Any] = json.loads(resp.read())
+            return found
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from None
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({proc.returncode}) before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def start_gunicorn(children: Children, app: str, env: dict[str, str], workdir: Path,
+                   name: str, config: list[str] = ()) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    errlog = workdir / f"gunicorn-{name}.log"
+    proc = children.start(
+        [str(VENV_BIN / "gunicorn"), *config, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--worker-class", "sync", "--error-logfile", str(errlog), "--log-level", "warning",
+         app],  # no --access-logfile: gunicorn's access log is off (the app writes its own)
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, f"http://127.0.0.1:{port}"

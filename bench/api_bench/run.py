@@ -68,9 +68,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,7 +76,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # when run as a script
 
 from bench.api_bench import checkin_links  # noqa: E402
-from bench.api_bench.procs import Children, Interrupted, log, run_cli, signals_unwind  # noqa: E402
+from bench.api_bench.procs import (  # noqa: E402
+    Children,
+    Interrupted,
+    call,
+    log,
+    run_cli,
+    signals_unwind,
+    start_gunicorn,
+    wait_http,
+)
 from bench.api_bench.report import (  # noqa: E402
     ANSWER_CONNECTIONS,
     ENDPOINTS,
@@ -88,7 +94,7 @@ from bench.api_bench.report import (  # noqa: E402
     summarise,
 )
 from bench.api_bench.wrk import WRK, WrkResult, run_wrk, write_lua  # noqa: E402
-from bench.pgcluster import PostgresCluster, find_pg_bin, free_port  # noqa: E402
+from bench.pgcluster import PostgresCluster, find_pg_bin  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -106,49 +112,6 @@ def _reexec_in_venv() -> None:
     if not VENV_PYTHON.exists():
         sys.exit(f"{VENV_PYTHON} is missing: run `make install` first")
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-# ---------------------------------------------------------------------------------------------
-# HTTP setup through the service's API.
-
-
-def call(base: str, method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            found: dict[str, Any] = json.loads(resp.read())
-            return found
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from None
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({proc.returncode}) before serving {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def start_gunicorn(children: Children, app: str, env: dict[str, str], workdir: Path,
-                   name: str, config: list[str] = ()) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    errlog = workdir / f"gunicorn-{name}.log"
-    proc = children.start(
-        [str(VENV_BIN / "gunicorn"), *config, "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "sync", "--error-logfile", str(errlog), "--log-level", "warning",
-         app],  # no --access-logfile: gunicorn's access log is off (the app writes its own)
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, f"http://127.0.0.1:{port}"
-
 
 FHIR_PLANS, FHIR_REPORTS = 50, 10  # the FHIR GET's own plans: a course's worth of reports
 
