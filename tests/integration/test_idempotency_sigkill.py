@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from scheduler.services import api_keys
 from scheduler.services.common import Actor
 from tests.builders import footprint, outbox
+from tests.integration.pg_support import pgcluster
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -31,10 +31,7 @@ SETUP = Actor(key_id=None, name="test-setup")
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+free_port = pgcluster.free_port  # one free-port probe for the benchmarks and the tests
 
 
 def call(port: int, method: str, path: str, token: str, body: Any = None,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scheduler.services import api_keys
 from scheduler.services.common import Actor
+from tests.integration.pg_support import pgcluster
 from tests.integration.webhook_support import deliver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +31,7 @@ SETUP = Actor(key_id=None, name="test-setup")
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+free_port = pgcluster.free_port  # one free-port probe for the benchmarks and the tests
 
 
 class Http:

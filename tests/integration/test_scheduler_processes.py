@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from scheduler.jobs.nightly import run_nightly
 from scheduler.models import ClinicNightly, Patient, Plan, SchedulerHeartbeat
 from tests import builders
 from tests.builders import count_events
+from tests.integration.pg_support import pgcluster
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,10 +48,7 @@ def roles(uow_factory) -> dict[int, str]:
             select(SchedulerHeartbeat.pid, SchedulerHeartbeat.role))}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+free_port = pgcluster.free_port  # one free-port probe for the benchmarks and the tests
 
 
 def scrape(port: int) -> dict[str, list]:

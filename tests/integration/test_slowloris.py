@@ -25,6 +25,7 @@ import pytest
 
 from scheduler import migrate as schema
 from scheduler.db import make_engine
+from tests.integration.pg_support import pgcluster
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx" / "cadence.conf"
@@ -34,10 +35,7 @@ SLOW_CLIENTS = 6  # three per sync worker
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+free_port = pgcluster.free_port  # one free-port probe for the benchmarks and the tests
 
 
 def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
