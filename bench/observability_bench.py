@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api import create_app  # noqa: E402
 from config import Settings  # noqa: E402
-from scheduler import log_setup, schema  # noqa: E402
+from scheduler import log_setup  # noqa: E402
 from scheduler.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from scheduler.services import api_keys, clinics, patients, plans  # noqa: E402
+from scheduler.services import api_keys, clinics, ops, patients, plans  # noqa: E402
 from scheduler.services.common import Actor  # noqa: E402
 
 
@@ -41,11 +41,13 @@ def main() -> int:
     args = parser.parse_args()
     url = f"sqlite:///{tempfile.mkdtemp(prefix='cadence-obs-bench.')}/bench.db"
     engine = make_engine(url)
-    schema.upgrade(engine)
+    ops.upgrade_database(engine)
     log_setup.configure("INFO", "json", open("/dev/null", "w"))  # noqa: SIM115
+    unlimited = "100000000/minute"  # the limiter stays on, above the offered load
     quiet = create_app(Settings(database_url=url, log_level="WARNING", access_log=False,
-                                metrics_enabled=False))
-    loud = create_app(Settings(database_url=url, log_level="INFO"))  # last: "cadence" at INFO
+                                metrics_enabled=False, rate_limit=unlimited))
+    loud = create_app(Settings(database_url=url, log_level="INFO",  # last: "cadence" at INFO
+                               rate_limit=unlimited))
     sessions = make_session_factory(engine)
     uow, actor, now = (lambda: UnitOfWork(sessions)), Actor(None, "bench"), datetime.now(UTC)
     clinic = clinics.create_clinic(uow(), name="Bench", timezone="America/Vancouver",
