@@ -104,7 +104,14 @@ ENUMS: dict[tuple[str, str], tuple[Any, ...]] = {
 
 # Output fields a response may leave out (everything else an output schema names is
 # always present, so generated clients need not treat it as optional).
-OPTIONAL_OUTPUTS: dict[str, set[str]] = {}
+# Output schemas whose properties are not all always present. A what-if answer is one of: the
+# synchronous answer (no `id`, no `error`), a queued job (`id`, `status`: the 202), a job polled
+# (`id`, `status`, `clinic_id`, `candidate`, `as_of`, and `error` once failed) or a done job
+# (all but `error`). Only `status` is in every one.
+OPTIONAL_OUTPUTS: dict[str, set[str]] = {
+    "WhatIfOut": {"id", "error", "clinic_id", "candidate", "as_of", "plans", "changed", "errors",
+                  "visits_per_week", "by_rule", "items", "next_cursor"},
+}
 
 _PLAN = "pln_3f9a0c1d2e4b5a6c7d8e"
 EXAMPLES: dict[str, Any] = {

@@ -12,9 +12,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.stateful import run_state_machine_as_test
+from schemathesis.generation import GenerationMode
 
 from api import create_app
 from config import Settings
+from scheduler.services import rulesets
 from tests import builders
 
 # positive_data_acceptance: a request of the documented shape may still be refused by the
@@ -80,13 +82,39 @@ def test_every_operation_conforms_to_its_openapi_description(app: Any, seeded: d
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["booking_system", "admin"])
 def test_stateful_sequences_conform(app: Any, seeded: dict, make_headers: Any, clinic: Any,
-                                    role: str) -> None:
+                                    engine: Any, _migrated_tables: list, role: str) -> None:
     """Schemathesis' stateful phase: chains of calls along the links it infers (a created
-    plan's id into its reports, visits and actions ...), every check on every step."""
+    plan's id into its reports, visits and actions ...), every check on every step.
+
+    Each sequence starts from the same rows (the seeded ones), restored before it: Hypothesis
+    replays a prefix of choices expecting the same answers, and a plan the previous sequence
+    created or discharged would change which links can be followed (FlakyStrategyDefinition,
+    "a bundle that was unexpectedly empty")."""
     headers = seeded["headers"] if role == "booking_system" else make_headers("admin")
-    machine = load_schema(app).as_state_machine()
+    schema = load_schema(app)
+    # Valid calls only here: invalid data is the per-operation test's, with every check. In
+    # sequences, schemathesis 4.32 marked a call invalid for a query parameter it then did not
+    # send and for the Authorization header we add, and read its 200 as "invalid data accepted"
+    # (seed 12: GET /patients?clinic_id=0&limit=1, a valid call).
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+    machine = schema.as_state_machine()
+    with engine.connect() as connection:  # children first: insert in reverse
+        initial = [(table, [row._asdict() for row in connection.execute(table.select())])
+                   for table in _migrated_tables]
+
+    def restore() -> None:
+        with engine.begin() as connection:
+            for table, _ in initial:
+                connection.execute(table.delete())
+            for table, rows in reversed(initial):
+                if rows:
+                    connection.execute(table.insert(), rows)
+        rulesets.forget_stored()
 
     class Stateful(machine):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            restore()
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": headers}
 
