@@ -79,7 +79,10 @@ def followups(clinic_id: str) -> Any:
     # include_snoozed).
     snoozed = request.args.get("snoozed") == "1"
     items, more = ([], False) if errors else _page(clinic_id, day, state, page, snoozed)
+    # The rows' links: url_for once per page, not once per row (50 builds were ~3 ms of CPU)
+    plan_prefix = url_for("pages.plan", plan_id="x")[:-1]
     body = render_template(
-        "followups.html", clinic=clinic, today=today, day=day, on=on, state=state, page=page,
-        snoozed=snoozed, items=items, more=more, errors=errors, states=STATES, link=link)
+        "followups.html", plan_prefix=plan_prefix, clinic=clinic, today=today, day=day, on=on,
+        state=state, page=page, snoozed=snoozed, items=items, more=more, errors=errors,
+        states=STATES, link=link)
     return body, 400 if errors else 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -42,6 +43,12 @@ def day(value: date | datetime | str | None) -> str:
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
         value = value.date()
+    return _day(value)
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date) -> str:
+    # strftime is ~12 us a call and a page formats up to a few hundred dates, mostly the same
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 

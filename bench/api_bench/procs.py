@@ -70,8 +70,19 @@ class Children:
             self.stop(proc)
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+def reexec_in_venv(script: Path) -> None:
+    """Run `script` under the project venv (flask, sqlalchemy, ...) whatever started us."""
+    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
+        return
+    python = VENV_BIN / "python"
+    if not python.exists():
+        sys.exit(f"{python} is missing: run `make install` first")
+    os.execv(str(python), [str(python), str(script.resolve()), *sys.argv[1:]])
+
+
+def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          input=stdin)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return done.stdout

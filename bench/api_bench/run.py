@@ -81,6 +81,7 @@ from bench.api_bench.procs import (  # noqa: E402
     Interrupted,
     call,
     log,
+    reexec_in_venv,
     run_cli,
     signals_unwind,
     start_gunicorn,
@@ -98,20 +99,11 @@ from bench.pgcluster import PostgresCluster, find_pg_bin  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
-VENV_PYTHON = VENV_BIN / "python"
 # The service as deployed (deploy/gunicorn.conf.py: JSON logs, the app's access line to the
 # log file, multiprocess metrics) and the same service with the access line, the HTTP metrics
 # and GET /metrics off (LOG_LEVEL=WARNING), on one database; "_off" endpoints run on the latter.
 OBSERVED_OFF = {"ACCESS_LOG": "false", "METRICS_ENABLED": "false", "LOG_LEVEL": "WARNING"}
 
-
-def _reexec_in_venv() -> None:
-    """Run under the project venv (flask, sqlalchemy, bare_app's imports) whatever started us."""
-    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
-        return
-    if not VENV_PYTHON.exists():
-        sys.exit(f"{VENV_PYTHON} is missing: run `make install` first")
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 FHIR_PLANS, FHIR_REPORTS = 50, 10  # the FHIR GET's own plans: a course's worth of reports
 
@@ -327,7 +319,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _reexec_in_venv()
+    reexec_in_venv(Path(__file__))
     args = parse_args(argv)
     wanted = {d.strip() for d in args.databases.split(",") if d.strip()}
     if not os.access(WRK, os.X_OK):

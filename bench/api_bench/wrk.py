@@ -14,7 +14,7 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 LUA_COMMON = """
 local ids = {%(ids)s}
-local headers = {["Authorization"] = "Bearer %(token)s", ["Content-Type"] = "application/json"}
+local headers = {%(headers)s}
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -67,6 +67,12 @@ function request()
   return wrk.format("POST", "/api/v1/plans/" .. next_id() .. "/reports", headers, body)
 end
 """,
+    # the ids of the page script are whole paths (the staff pages: a session cookie header)
+    "page": """
+function request()
+  return wrk.format("GET", next_id(), headers)
+end
+""",
     "bare_get": """
 function request()
   return wrk.format("GET", "/rows/" .. next_id(), headers)
@@ -82,13 +88,30 @@ end
 }
 
 
-def write_lua(path: Path, endpoint: str, ids: list[str], token: str, threads: int,
-              extra: dict[str, str] | None = None) -> None:
+def lua_string(value: str) -> str:
+    """`value` as a double-quoted Lua string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    if any(ord(c) < 32 for c in escaped):
+        raise ValueError("control characters in a wrk script string")
+    return f'"{escaped}"'
+
+
+def lua_headers(headers: dict[str, str]) -> str:
+    """The body of a Lua table literal of request headers."""
+    return ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+
+
+def write_lua(path: Path, endpoint: str, ids: list[str], token: str | None, threads: int,
+              extra: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> None:
     """The script of one endpoint; `extra` names Lua string constants it uses (cds: soon,
-    later)."""
-    common = LUA_COMMON % {"ids": ", ".join(f'"{i}"' for i in ids), "token": token,
-                           "threads": threads}
-    constants = "".join(f'local {name} = "{value}"\n' for name, value in (extra or {}).items())
+    later). Requests carry `headers`, by default the API's: Bearer `token` and JSON."""
+    if headers is None:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    common = LUA_COMMON % {"ids": ", ".join(lua_string(i) for i in ids),
+                           "headers": lua_headers(headers), "threads": threads}
+    constants = "".join(f"local {name} = {lua_string(value)}\n"
+                        for name, value in (extra or {}).items())
     path.write_text(common + constants + LUA_REQUEST[endpoint])
 
 
