@@ -159,3 +159,6 @@ JOBS: dict[str, tuple[str, dict, int]] = {
     "purge": ("scheduler.jobs.tasks:purge_job", {"trigger": "cron", "hour": 4, "minute": 45},
               3600),
 }
+# A newly elected leader runs these at once instead of an interval later: deliveries and
+# what-if jobs queued during a handover or an outage wait no longer than they must.
+AT_ONCE = frozenset({"webhooks", "what_if"})
