@@ -119,6 +119,7 @@ def _lead(engine: Engine, lock: Leadership, instance_id: str, state: metrics.Sch
     log.info("leader", instance=instance_id)
     scheduler: BackgroundScheduler | None = None
     try:
+        tasks.on_elected()
         scheduler = build_scheduler(engine)
         scheduler.start()
         tasks.heartbeat_job()

@@ -22,7 +22,7 @@ from scheduler.log_setup import bind_request, clear_request, get_logger
 from scheduler.services import web_sessions
 from scheduler.services.idempotency import purge_expired
 from scheduler.services.what_if import run_due_jobs
-from scheduler.webhooks.delivery import deliver_due
+from scheduler.webhooks.delivery import deliver_due, hand_back_all
 from scheduler.webhooks.health import Policy
 
 log = get_logger("cadence.scheduler")
@@ -122,6 +122,12 @@ def webhook_job() -> None:
     if report.attempted:
         log.info("webhook run done", succeeded=report.succeeded, retrying=report.retrying,
                  failed=report.failed, lost=report.lost)
+
+
+def on_elected() -> None:
+    """Before a new leader's first job: take over the previous leader's webhook claims."""
+    rt = _rt()
+    hand_back_all(rt.uow_factory, rt.clock())
 
 
 def _counts(events: Any) -> dict[str, int]:
