@@ -38,9 +38,11 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
+    now = datetime.now(UTC)
     for job_id, (func, trigger, grace) in tasks.JOBS.items():
+        first = {"next_run_time": now} if job_id in tasks.AT_ONCE else {}
         scheduler.add_job(func, id=job_id, replace_existing=True, misfire_grace_time=grace,
-                          **trigger)
+                          **trigger, **first)
     return scheduler
 
 
@@ -117,6 +119,7 @@ def _lead(engine: Engine, lock: Leadership, instance_id: str, state: metrics.Sch
     log.info("leader", instance=instance_id)
     scheduler: BackgroundScheduler | None = None
     try:
+        tasks.on_elected()
         scheduler = build_scheduler(engine)
         scheduler.start()
         tasks.heartbeat_job()

@@ -22,7 +22,7 @@ from scheduler.log_setup import bind_request, clear_request, get_logger
 from scheduler.services import web_sessions
 from scheduler.services.idempotency import purge_expired
 from scheduler.services.what_if import run_due_jobs
-from scheduler.webhooks.delivery import deliver_due
+from scheduler.webhooks.delivery import deliver_due, hand_back_all
 from scheduler.webhooks.health import Policy
 
 log = get_logger("cadence.scheduler")
@@ -124,6 +124,12 @@ def webhook_job() -> None:
                  failed=report.failed, lost=report.lost)
 
 
+def on_elected() -> None:
+    """Before a new leader's first job: take over the previous leader's webhook claims."""
+    rt = _rt()
+    hand_back_all(rt.uow_factory, rt.clock())
+
+
 def _counts(events: Any) -> dict[str, int]:
     return dict(events) if isinstance(events, dict) else {"events": int(events)}
 
@@ -159,3 +165,6 @@ JOBS: dict[str, tuple[str, dict, int]] = {
     "purge": ("scheduler.jobs.tasks:purge_job", {"trigger": "cron", "hour": 4, "minute": 45},
               3600),
 }
+# A newly elected leader runs these at once instead of an interval later: deliveries and
+# what-if jobs queued during a handover or an outage wait no longer than they must.
+AT_ONCE = frozenset({"webhooks", "what_if"})

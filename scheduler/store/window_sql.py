@@ -116,15 +116,15 @@ def sweep_page(connection: Connection, clinic_id: str, on: date,
 
 _CLAIM_STATE = (update(PLANS).where(_C.id == bindparam("plan_id"),
                                     or_(_C.window_state.is_(None),
-                                        _C.window_state != bindparam("state")))
-                .values(window_state=bindparam("state")))
+                                        _C.window_state != bindparam("seen")))
+                .values(window_state=bindparam("seen")))  # not "state": a column of plans
 _SET_STATES = update(PLANS).where(_C.id == bindparam("pid")).values(window_state=bindparam("ws"))
 
 
 def claim_window_state(connection: Connection, plan_id: str, state: str) -> bool:
     """Record `state` as the one jobs saw, unless it already was: the guarded UPDATE is the
     claim, so two sweeps (or a sweep and the nightly pass) never emit the same event twice."""
-    return bool(connection.execute(_CLAIM_STATE, {"plan_id": plan_id, "state": state})
+    return bool(connection.execute(_CLAIM_STATE, {"plan_id": plan_id, "seen": state})
                 .rowcount)
 
 

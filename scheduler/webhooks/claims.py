@@ -118,6 +118,22 @@ def release(session: Session, items: list[Claimed], *, token: str) -> int:
     return rowcount(result)
 
 
+def hand_back(session: Session, *, now: datetime, tokens: set[str] | None = None) -> int:
+    """Make in-flight deliveries due again at `now`: those of the given claim tokens (claims
+    whose outcome could not be stored), or with `tokens` None every one (a new leader: the
+    previous leader's claims are orphaned). The attempt stays counted: it may have been sent."""
+    condition = WebhookDelivery.status == "in_flight"
+    if tokens is not None:
+        if not tokens:
+            return 0
+        condition = and_(condition, WebhookDelivery.claim_token.in_(sorted(tokens)))
+    result = session.execute(
+        update(WebhookDelivery).where(condition)
+        .values(status="pending", next_attempt_at=now, claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return rowcount(result)
+
+
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE matched (its result is a CursorResult; Session.execute types it wider)."""
     return cast(CursorResult[Any], result).rowcount

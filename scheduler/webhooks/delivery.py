@@ -45,6 +45,10 @@ BATCH = 20  # claimed per endpoint task: sent one after the other to that endpoi
 LEASE = timedelta(minutes=10)  # > BATCH x (connect + read timeout), with room to spare
 WORKERS = 8  # endpoints sent to at once
 POLL = 0.2  # seconds between looks for newly due endpoints while some are being sent to
+# Claim tokens of this process whose outcomes could not be stored (the database went away
+# mid-batch): the next run hands them back at once instead of waiting for their lease.
+_broken: set[str] = set()
+_broken_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +137,17 @@ class _Run:
                                    lease=elapsed + self.lease, max_attempts=MAX_ATTEMPTS,
                                    webhook_id=webhook_id)
             uow.commit()
-        for n, item in enumerate(claimed):
-            if self.deliver(item, token).stop:
-                with self.uow_factory() as uow:
-                    claims.release(uow.session, claimed[n + 1:], token=token)
-                    uow.commit()
-                break
+        try:
+            for n, item in enumerate(claimed):
+                if self.deliver(item, token).stop:
+                    with self.uow_factory() as uow:
+                        claims.release(uow.session, claimed[n + 1:], token=token)
+                        uow.commit()
+                    break
+        except Exception:  # not BaseException: a process that dies remembers nothing
+            with _broken_lock:
+                _broken.add(token)
+            raise
         return len(claimed)
 
     def deliver(self, item: claims.Claimed, token: str) -> health.Health:
@@ -175,6 +184,34 @@ class _Run:
         return state
 
 
+def hand_back_broken(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
+    """Hand back this process's claims broken off by a failure (due again at `now`)."""
+    with _broken_lock:
+        tokens = set(_broken)
+    if not tokens:
+        return 0
+    with uow_factory() as uow:
+        handed = claims.hand_back(uow.session, now=now, tokens=tokens)
+        uow.commit()
+    with _broken_lock:
+        _broken.difference_update(tokens)
+    if handed:
+        log.info("webhook claims handed back", deliveries=handed)
+    return handed
+
+
+def hand_back_all(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
+    """A newly elected leader's first step: every in-flight claim is the previous leader's
+    (killed, or cut off by an outage: its outcomes are no longer stored, the token check
+    refuses them), so it is due again now rather than when its lease runs out."""
+    with uow_factory() as uow:
+        handed = claims.hand_back(uow.session, now=now)
+        uow.commit()
+    if handed:
+        log.info("webhook claims of the previous leader handed back", deliveries=handed)
+    return handed
+
+
 def deliver_due(uow_factory: Callable[[], UnitOfWork], *, now: datetime,
                 send: Sender = http_send, batch: int = BATCH, lease: timedelta = LEASE,
                 policy: Policy | None = None, workers: int = WORKERS,
@@ -192,6 +229,7 @@ def deliver_due(uow_factory: Callable[[], UnitOfWork], *, now: datetime,
     run = _Run(uow_factory, now, send, batch, lease, policy or Policy(), rand,
                time.monotonic(), {"succeeded": 0, "retrying": 0, "failed": 0, "lost": 0},
                threading.Lock())
+    hand_back_broken(uow_factory, now)
     busy: dict[str, Future[int]] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
         try:
