@@ -9,9 +9,9 @@ does not get it written to the log.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -44,12 +44,14 @@ def request_id() -> str | None:
 
 def _start() -> None:
     sent = request.headers.get(HEADER)
-    rid = sent if sent is not None and _VALID_ID.match(sent) else uuid.uuid4().hex
+    # 32 hex like uuid4().hex, without building a UUID object (a fifth of the cost)
+    rid = sent if sent is not None and _VALID_ID.match(sent) else os.urandom(16).hex()
     here = g._get_current_object()  # one proxy lookup, not one per attribute (hot path)
     here.request_id = rid
     here.obs_started = time.perf_counter()
     here.obs_token = tracing.set_request_id(rid)
-    log_setup.bind_request(request_id=rid)
+    # `_end` clears the context after every request, so binding alone is enough here
+    log_setup.bind_request(request_id=rid, clear=False)
 
 
 def _ours(value: object) -> str | None:
@@ -59,7 +61,11 @@ def _ours(value: object) -> str | None:
 def _known_ids(req: Request, here: Any) -> dict[str, str | None]:
     args = req.view_args or {}
     key = here.get("api_key")
-    clinic = _ours(args.get("clinic_id")) or _ours(req.args.get("clinic_id"))
+    clinic = _ours(args.get("clinic_id"))
+    if clinic is None and req.query_string:  # req.args parses the query string: only if any
+        query = req.args
+        # `in` first: MultiDict.get on a missing key builds and catches a BadRequestKeyError
+        clinic = _ours(query["clinic_id"]) if "clinic_id" in query else None
     if clinic is None and key is not None and len(key.clinic_ids) == 1:
         clinic = key.clinic_ids[0]
     return {"key_id": key.id if key is not None else None, "clinic_id": clinic,

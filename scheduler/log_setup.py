@@ -160,9 +160,10 @@ class FastLogger:
         fields["timestamp"] = _timestamp()
         handler, render = output
         line = render(fields) if render is _JSON else render(None, "info", fields)
+        stream = handler.stream  # type: ignore[attr-defined]
         with handler.lock:  # type: ignore[union-attr]
-            handler.stream.write(line + "\n")  # type: ignore[attr-defined]
-            handler.flush()
+            stream.write(line + "\n")
+            stream.flush()  # what handler.flush() does, without taking its lock again
 
 
 def _timestamp() -> str:
@@ -174,9 +175,13 @@ def _timestamp() -> str:
     return f"{_second[1]}.{int((now - whole) * 1e6):06d}Z"
 
 
-def bind_request(**values: Any) -> None:
-    """Start a request's (or a job's) context: `values` appear on every line until cleared."""
-    clear_contextvars()
+def bind_request(*, clear: bool = True, **values: Any) -> None:
+    """Start a request's (or a job's) context: `values` appear on every line until cleared.
+
+    `clear=False` skips clearing first, for a caller that clears at every end (the API's
+    teardown): clearing walks every context variable of the thread."""
+    if clear:
+        clear_contextvars()
     bind_contextvars(**values)
 
 

@@ -45,8 +45,11 @@ Prints a table, then exactly one JSON line:
               "fhir_ratio", "cds_p99_ms", "checkin_ratio", "observability_overhead",
               "observability_overhead_by_endpoint", ...},
    "postgresql": {...} | null}
-observability_overhead = the larger of 1 - rate(on) / rate(off) over next-visit and reports
-(0.03 = 3 % slower with logging and metrics on). Ratios against the bare app use the "on" runs.
+observability_overhead = the larger, over next-visit and reports, of the median over runs of
+1 - rate(on) / rate(off) for each run's adjacent on/off pair (0.03 = 3 % slower with logging
+and metrics on); observability_overhead_spread gives each endpoint's lowest and highest pair,
+observability_overhead_of_medians the ratio of the median rates (the figure before
+2026-12-03). Ratios against the bare app use the "on" runs.
 Also reported: the servers' CPU time per request (gunicorn master + workers, from /proc) and
 observability_cpu_overhead (on / off - 1 of it), which moves less with the machine's load.
 Targets: next_visit_ratio >= 0.6, report_ratio >= 0.4, p99 <= 50 ms, overhead <= 0.05;
