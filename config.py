@@ -109,6 +109,8 @@ class Settings:
     # development and tests only: webhook URLs may be plain http and private/loopback addresses
     webhook_allow_private_networks: bool = False
     webhook_disable_after_hours: int = 120  # a subscription failing this long is disabled
+    webhook_connect_timeout_ms: int = 5000  # one attempt's connect (and TLS) limit
+    webhook_read_timeout_ms: int = 10000  # one attempt's limit on any single read
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -191,4 +193,10 @@ class Settings:
             webhook_disable_after_hours=_int(
                 "WEBHOOK_DISABLE_AFTER_HOURS", env.get("WEBHOOK_DISABLE_AFTER_HOURS", "120"),
                 1, 24 * 365),
+            webhook_connect_timeout_ms=_int(
+                "WEBHOOK_CONNECT_TIMEOUT_MS", env.get("WEBHOOK_CONNECT_TIMEOUT_MS", "5000"),
+                1, 60_000),
+            webhook_read_timeout_ms=_int(
+                "WEBHOOK_READ_TIMEOUT_MS", env.get("WEBHOOK_READ_TIMEOUT_MS", "10000"),
+                1, 120_000),
         )

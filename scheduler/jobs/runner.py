@@ -64,7 +64,9 @@ def run(settings: Settings, *, stop: threading.Event | None = None,
     state = metrics.SchedulerState(instance_id)
     lock = leadership_for(engine)
     policy = Policy(allow_private=settings.webhook_allow_private_networks,
-                    disable_after=timedelta(hours=settings.webhook_disable_after_hours))
+                    disable_after=timedelta(hours=settings.webhook_disable_after_hours),
+                    connect_timeout=settings.webhook_connect_timeout_ms / 1000,
+                    read_timeout=settings.webhook_read_timeout_ms / 1000)
     tasks.configure(tasks.Runtime(
         lambda: UnitOfWork(sessions), utcnow, instance_id, started, state=state,
         leading=lock.still_held, webhook_policy=policy,

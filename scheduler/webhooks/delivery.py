@@ -17,6 +17,7 @@ the rest of its claimed batch is handed back unsent.
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 import threading
@@ -213,7 +214,7 @@ def hand_back_all(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
 
 
 def deliver_due(uow_factory: Callable[[], UnitOfWork], *, now: datetime,
-                send: Sender = http_send, batch: int = BATCH, lease: timedelta = LEASE,
+                send: Sender | None = None, batch: int = BATCH, lease: timedelta = LEASE,
                 policy: Policy | None = None, workers: int = WORKERS,
                 rand: Callable[[], float] = random.random, poll: float = POLL,
                 max_rounds: int = 100_000) -> RunReport:
@@ -226,7 +227,11 @@ def deliver_due(uow_factory: Callable[[], UnitOfWork], *, now: datetime,
     passed, then waits for its tasks. `now` is the run's start; due-ness, attempt times and
     the `webhook-timestamp` are `now` plus the time the run has taken so far.
     """
-    run = _Run(uow_factory, now, send, batch, lease, policy or Policy(), rand,
+    policy = policy or Policy()
+    if send is None:  # the real sender, with the policy's timeouts
+        send = functools.partial(http_send, connect_timeout=policy.connect_timeout,
+                                 read_timeout=policy.read_timeout)
+    run = _Run(uow_factory, now, send, batch, lease, policy, rand,
                time.monotonic(), {"succeeded": 0, "retrying": 0, "failed": 0, "lost": 0},
                threading.Lock())
     hand_back_broken(uow_factory, now)

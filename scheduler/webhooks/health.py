@@ -29,6 +29,8 @@ class Policy:
     allow_private: bool = False  # WEBHOOK_ALLOW_PRIVATE_NETWORKS
     disable_after: timedelta = timedelta(hours=120)  # WEBHOOK_DISABLE_AFTER_HOURS
     breaker_threshold: int = BREAKER_THRESHOLD
+    connect_timeout: float = 5.0  # seconds, WEBHOOK_CONNECT_TIMEOUT_MS
+    read_timeout: float = 10.0  # seconds, WEBHOOK_READ_TIMEOUT_MS
     resolve: Resolver = field(default=system_resolve)
 
 

@@ -35,6 +35,8 @@ def test_values_are_coerced() -> None:
         ({"DATABASE_URL": "sqlite:///:memory:"}, "DATABASE_URL"),
         ({"WHAT_IF_SYNC_MAX": "-1"}, "WHAT_IF_SYNC_MAX"),
         ({"WHAT_IF_SYNC_MAX": "lots"}, "WHAT_IF_SYNC_MAX"),
+        ({"WEBHOOK_CONNECT_TIMEOUT_MS": "0"}, "WEBHOOK_CONNECT_TIMEOUT_MS"),
+        ({"WEBHOOK_READ_TIMEOUT_MS": "2.5s"}, "WEBHOOK_READ_TIMEOUT_MS"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(environ: dict, variable: str) -> None:
@@ -56,3 +58,11 @@ def test_settings_are_frozen() -> None:
 def test_what_if_sync_max_defaults_to_20000_and_is_read_from_the_environment() -> None:
     assert Settings.from_env({}).what_if_sync_max == 20_000
     assert Settings.from_env({"WHAT_IF_SYNC_MAX": "500"}).what_if_sync_max == 500
+
+
+def test_webhook_timeouts_default_to_5_and_10_seconds_and_are_read_from_the_environment() -> None:
+    default = Settings.from_env({})
+    assert (default.webhook_connect_timeout_ms, default.webhook_read_timeout_ms) == (5000, 10000)
+    tuned = Settings.from_env({"WEBHOOK_CONNECT_TIMEOUT_MS": "1500",
+                               "WEBHOOK_READ_TIMEOUT_MS": "3000"})
+    assert (tuned.webhook_connect_timeout_ms, tuned.webhook_read_timeout_ms) == (1500, 3000)

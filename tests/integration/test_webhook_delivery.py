@@ -14,12 +14,12 @@ from standardwebhooks import Webhook
 
 from scheduler.services import webhooks as service
 from scheduler.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, RunReport
-from scheduler.webhooks.health import BREAKER_MAX, JITTER
+from scheduler.webhooks.health import BREAKER_MAX, JITTER, Policy
 from scheduler.webhooks.transport import http_send
 from tests import builders
 from tests.builders import ACTOR, AWAITING_CONSENT, UowFactory, act, deliveries, subscribe
 from tests.conftest import FakeClock
-from tests.integration.webhook_support import Received, Reply, deliver, receiver
+from tests.integration.webhook_support import LOCAL, Received, Reply, deliver, receiver
 
 
 @pytest.fixture
@@ -79,6 +79,21 @@ def test_a_receiver_slower_than_the_read_timeout_is_a_retry(
     [row] = deliveries(uow_factory, hook.webhook.id)
     assert row.status == "pending" and row.last_status_code is None
     assert row.last_error is not None and row.last_error.startswith("Timed out")
+
+
+def test_the_policys_read_timeout_bounds_the_real_sender(
+        uow_factory: UowFactory, clinic_id: str, now: datetime) -> None:
+    # WEBHOOK_READ_TIMEOUT_MS reaches http_send through the scheduler's Policy: with 0.2 s a
+    # receiver answering after 1.5 s is a timeout; with the default 10 s the same one succeeds
+    with receiver(lambda _: Reply(200, delay=1.5)) as server:
+        hook = subscribe(uow_factory, clinic_id, server.url, now)
+        builders.plan(uow_factory, now, clinic_id, "EXT-1", **AWAITING_CONSENT)
+        short = Policy(allow_private=True, read_timeout=0.2)
+        assert deliver(uow_factory, now=now, policy=short) == RunReport(retrying=1)
+        [row] = deliveries(uow_factory, hook.webhook.id)
+        assert row.last_error is not None and row.last_error.startswith("Timed out")
+        later = row.next_attempt_at
+        assert deliver(uow_factory, now=later, policy=LOCAL) == RunReport(succeeded=1)
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
